@@ -1,0 +1,48 @@
+package io.transship.oci;
+
+/**
+ * The one table of registry error codes and the HTTP status each is answered with.
+ *
+ * <p>Codes come from the OCI distribution spec v1.1, section "Error Codes"; {@code UNAVAILABLE},
+ * {@code TOOMANYREQUESTS}, {@code RANGE_INVALID} and {@code UNKNOWN} are the extensions CNCF
+ * distribution's {@code errcode} package also uses, so clients already know them.
+ */
+public enum ErrorCode {
+  BLOB_UNKNOWN(404, "blob unknown to registry"),
+  DIGEST_INVALID(400, "provided digest did not match uploaded content"),
+  MANIFEST_BLOB_UNKNOWN(404, "manifest references a manifest or blob unknown to registry"),
+  MANIFEST_INVALID(400, "manifest invalid"),
+  MANIFEST_UNKNOWN(404, "manifest unknown to registry"),
+  NAME_INVALID(400, "invalid repository name"),
+  NAME_UNKNOWN(404, "repository name not known to registry"),
+  SIZE_INVALID(400, "provided length did not match content length"),
+  UNAUTHORIZED(401, "authentication required"),
+  DENIED(403, "requested access to the resource is denied"),
+  UNSUPPORTED(405, "the operation is unsupported"),
+  TOOMANYREQUESTS(429, "too many requests"),
+  RANGE_INVALID(416, "requested range not satisfiable"),
+  UNAVAILABLE(503, "service unavailable"),
+  UPSTREAM_ERROR(502, "upstream registry answered with an error"),
+  UNKNOWN(500, "unknown error");
+
+  private final int httpStatus;
+  private final String defaultMessage;
+
+  ErrorCode(int httpStatus, String defaultMessage) {
+    this.httpStatus = httpStatus;
+    this.defaultMessage = defaultMessage;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public String defaultMessage() {
+    return defaultMessage;
+  }
+
+  /** The code string written into the error body; {@code UPSTREAM_ERROR} shows as UNKNOWN. */
+  public String wireCode() {
+    return this == UPSTREAM_ERROR ? "UNKNOWN" : name();
+  }
+}

@@ -1,0 +1,87 @@
+package io.transship.oci;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a {@code Range} header asks of a representation of known length (RFC 9110 section 14.2): the
+ * whole of it, some ranges, or nothing it has.
+ */
+public sealed interface RangeRequest {
+
+  /** More ranges than this in one request are refused as unsatisfiable rather than served. */
+  int MAX_RANGES = 256;
+
+  /** No usable Range header: send the whole representation with 200. */
+  record Whole() implements RangeRequest {}
+
+  /** One or more satisfiable ranges, in request order: 206. */
+  record Partial(List<ByteRange> ranges) implements RangeRequest {
+    public Partial {
+      ranges = List.copyOf(ranges);
+    }
+  }
+
+  /** A valid header none of whose ranges overlaps the representation: 416. */
+  record Unsatisfiable() implements RangeRequest {}
+
+  /**
+   * Interprets {@code header} against a representation of {@code size} bytes. A header that is not
+   * a syntactically valid {@code bytes} range set is ignored, as RFC 9110 section 14.2 allows.
+   * Unsatisfiable members of a set with at least one satisfiable member are dropped.
+   */
+  static RangeRequest parse(String header, long size) {
+    if (header == null) {
+      return new Whole();
+    }
+    String trimmed = header.trim();
+    if (!trimmed.regionMatches(true, 0, "bytes=", 0, 6)) {
+      return new Whole();
+    }
+    String[] specs = trimmed.substring(6).split(",", -1);
+    if (specs.length > MAX_RANGES) {
+      return new Unsatisfiable();
+    }
+    List<ByteRange> ranges = new ArrayList<>();
+    for (String raw : specs) {
+      String spec = raw.trim();
+      int dash = spec.indexOf('-');
+      if (dash < 0) {
+        return new Whole();
+      }
+      String firstText = spec.substring(0, dash).trim();
+      String lastText = spec.substring(dash + 1).trim();
+      if (firstText.isEmpty()) {
+        Long suffix = parseNonNegative(lastText);
+        if (suffix == null) {
+          return new Whole();
+        }
+        if (suffix > 0 && size > 0) {
+          ranges.add(new ByteRange(Math.max(0, size - suffix), size - 1));
+        }
+        continue;
+      }
+      Long first = parseNonNegative(firstText);
+      Long last = lastText.isEmpty() ? Long.valueOf(Long.MAX_VALUE) : parseNonNegative(lastText);
+      if (first == null || last == null || last < first) {
+        return new Whole();
+      }
+      if (first < size) {
+        ranges.add(new ByteRange(first, Math.min(last, size - 1)));
+      }
+    }
+    return ranges.isEmpty() ? new Unsatisfiable() : new Partial(ranges);
+  }
+
+  private static Long parseNonNegative(String text) {
+    if (text.isEmpty() || text.length() > 18) {
+      return null;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (!Character.isDigit(text.charAt(i))) {
+        return null;
+      }
+    }
+    return Long.parseLong(text);
+  }
+}

@@ -1,0 +1,61 @@
+package io.transship.storage;
+
+import io.transship.oci.ByteRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The object-store SPI: named byte sequences under slash-separated keys (see {@link StorageKeys}).
+ *
+ * <p>Guarantees every implementation keeps (checked by the contract suite {@code
+ * ObjectStoreContract} in this module's test jar):
+ *
+ * <ul>
+ *   <li>an object becomes visible only whole, at {@link ObjectWriter#commit()}; a writer that is
+ *       aborted, closed without commit, or interrupted by a crash leaves nothing visible;
+ *   <li>a commit replaces an existing object atomically: readers see the old or the new bytes;
+ *   <li>{@link #open} of a range returns exactly those bytes.
+ * </ul>
+ *
+ * Optional capabilities are separate interfaces ({@link LocalFiles}) so callers ask, not assume.
+ */
+public interface ObjectStore extends AutoCloseable {
+
+  /** Size and modification time of {@code key}, or empty when it does not exist. */
+  Optional<ObjectInfo> stat(String key) throws IOException;
+
+  /**
+   * Opens {@code key} for reading, the whole object when {@code range} is null.
+   *
+   * @throws NoSuchObjectException when the key does not exist
+   */
+  InputStream open(String key, ByteRange range) throws IOException;
+
+  /** Starts writing {@code key}; nothing is visible until {@link ObjectWriter#commit()}. */
+  ObjectWriter newWriter(String key) throws IOException;
+
+  /**
+   * Stores the content of a local {@code file} under {@code key}, consuming the file (it is moved
+   * or deleted). Implementations on local disk move it atomically instead of copying.
+   */
+  default void putFile(String key, Path file) throws IOException {
+    try (ObjectWriter writer = newWriter(key)) {
+      java.nio.file.Files.copy(file, writer.asOutputStream());
+      writer.commit();
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  /** Deletes {@code key}; returns whether it existed. */
+  boolean delete(String key) throws IOException;
+
+  /** Every object whose key starts with {@code prefix}, sorted by key. */
+  List<ObjectInfo> list(String prefix) throws IOException;
+
+  @Override
+  default void close() throws IOException {}
+}
