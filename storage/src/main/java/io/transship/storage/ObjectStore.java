@@ -20,7 +20,10 @@ import java.util.Optional;
  *   <li>{@link #open} of a range returns exactly those bytes.
  * </ul>
  *
- * Optional capabilities are separate interfaces ({@link LocalFiles}) so callers ask, not assume.
+ * Keys are checked with {@link StorageKeys#validate}; an invalid key is an {@link
+ * IllegalArgumentException}.
+ *
+ * <p>Optional capabilities are separate interfaces ({@link LocalFiles}) so callers ask, not assume.
  */
 public interface ObjectStore extends AutoCloseable {
 
@@ -28,7 +31,10 @@ public interface ObjectStore extends AutoCloseable {
   Optional<ObjectInfo> stat(String key) throws IOException;
 
   /**
-   * Opens {@code key} for reading, the whole object when {@code range} is null.
+   * Opens {@code key} for reading, the whole object when {@code range} is null. A range reaching
+   * past the object's end is cut at the end (the object may have been replaced by a shorter one
+   * since the caller resolved the range); a range starting at or past the end fails with a plain
+   * {@link IOException}.
    *
    * @throws NoSuchObjectException when the key does not exist
    */
@@ -53,7 +59,10 @@ public interface ObjectStore extends AutoCloseable {
   /** Deletes {@code key}; returns whether it existed. */
   boolean delete(String key) throws IOException;
 
-  /** Every object whose key starts with {@code prefix}, sorted by key. */
+  /**
+   * Every object whose key starts with {@code prefix} (a plain string prefix, {@code ""} for all;
+   * see {@link StorageKeys#validatePrefix}), sorted by key.
+   */
   List<ObjectInfo> list(String prefix) throws IOException;
 
   @Override

@@ -6,7 +6,8 @@ import java.io.OutputStream;
 
 /**
  * A pending object. Bytes written are invisible until {@link #commit()}; {@link #close()} without a
- * commit aborts. Not thread-safe: one writer, one thread at a time.
+ * commit aborts. Not thread-safe: one writer, one thread at a time. Once committed or aborted, a
+ * writer refuses further {@link #write} and {@link #commit} calls with an {@link IOException}.
  */
 public interface ObjectWriter extends Closeable {
 

@@ -1,0 +1,197 @@
+package io.transship.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The proxy under test: writes a config file, runs {@code java -jar transship.jar serve --config
+ * FILE} as a separate process and waits for {@code GET /readyz} on the admin port to answer 200.
+ */
+public final class Transship implements AutoCloseable {
+  /** One upstream registry in the config; {@code username} may be null. */
+  public record Upstream(String url, String username, String password) {
+    public static Upstream of(DockerRegistry r) {
+      return r.basicAuth()
+          ? new Upstream(r.url(), DockerRegistry.USER, DockerRegistry.PASSWORD)
+          : new Upstream(r.url(), null, null);
+    }
+  }
+
+  private final String name;
+  private final Path dir;
+  private final Map<String, Upstream> upstreams;
+  private final String defaultUpstream;
+  private int port;
+  private int adminPort;
+  private Daemon daemon;
+
+  private Transship(
+      String name, Path dir, Map<String, Upstream> upstreams, String defaultUpstream) {
+    this.name = name;
+    this.dir = dir;
+    this.upstreams = upstreams;
+    this.defaultUpstream = defaultUpstream;
+  }
+
+  /**
+   * Builder-ish entry point: {@code Transship.with("lab", reg).with("labauth", authReg).start(env,
+   * "p1")}.
+   */
+  public static Config with(String alias, DockerRegistry registry) {
+    return new Config().with(alias, registry);
+  }
+
+  /** The upstreams and the default one; the first alias added is the default unless set. */
+  public static final class Config {
+    private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
+    private String defaultUpstream;
+
+    public Config with(String alias, DockerRegistry registry) {
+      upstreams.put(alias, Upstream.of(registry));
+      return this;
+    }
+
+    public Config with(String alias, Upstream upstream) {
+      upstreams.put(alias, upstream);
+      return this;
+    }
+
+    public Config defaultUpstream(String alias) {
+      this.defaultUpstream = alias;
+      return this;
+    }
+
+    /** Starts a proxy with an empty cache in {@code env}'s directory {@code proxy-<name>}. */
+    public Transship start(E2eEnv env, String name) {
+      String def = defaultUpstream != null ? defaultUpstream : upstreams.keySet().iterator().next();
+      Transship t = new Transship(name, env.dir("proxy-" + name), Map.copyOf(upstreams), def);
+      env.track(t);
+      t.start(env);
+      return t;
+    }
+  }
+
+  private void start(E2eEnv env) {
+    Path jar = Tools.transshipJar();
+    for (int attempt = 1; ; attempt++) {
+      port = E2eEnv.freePort();
+      adminPort = E2eEnv.freePort();
+      Path config = writeConfig();
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Tools.java().toString());
+      String extra = System.getProperty("transship.e2e.jvmArgs", "");
+      if (!extra.isBlank()) {
+        cmd.addAll(List.of(extra.trim().split("\\s+")));
+      }
+      cmd.addAll(
+          List.of(
+              "--enable-native-access=ALL-UNNAMED",
+              "-jar",
+              jar.toString(),
+              "serve",
+              "--config",
+              config.toString()));
+      daemon =
+          Daemon.start("transship-" + name, cmd, env.logs().resolve("transship-" + name + ".log"));
+      try {
+        daemon.awaitReady(Duration.ofSeconds(60), () -> Http.status(adminUrl() + "/readyz") == 200);
+        return;
+      } catch (AssertionError e) {
+        daemon.stop();
+        String log = daemon.logText();
+        if (attempt < 3
+            && (log.contains("Address already in use") || log.contains("BindException"))) {
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private Path writeConfig() {
+    StringBuilder y = new StringBuilder();
+    y.append("listen: 127.0.0.1:").append(port).append('\n');
+    y.append("admin: { listen: 127.0.0.1:").append(adminPort).append(" }\n");
+    y.append("storage: { filesystem: { root: \"")
+        .append(dir.resolve("data"))
+        .append("\", max-bytes: 10GiB } }\n");
+    y.append("default-upstream: ").append(defaultUpstream).append('\n');
+    y.append("upstreams:\n");
+    upstreams.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> {
+          Upstream u = e.getValue();
+          y.append("  ").append(e.getKey()).append(": { url: \"").append(u.url()).append('"');
+          if (u.username() != null) {
+            y.append(", username: ")
+                .append(u.username())
+                .append(", password: ")
+                .append(u.password());
+          }
+          y.append(" }\n");
+        });
+    try {
+      return Files.writeString(dir.resolve("transship.yaml"), y.toString(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** "127.0.0.1:PORT" of the registry API. */
+  public String hostPort() {
+    return "127.0.0.1:" + port;
+  }
+
+  public String url() {
+    return "http://" + hostPort();
+  }
+
+  public String adminUrl() {
+    return "http://127.0.0.1:" + adminPort;
+  }
+
+  public Daemon daemon() {
+    return daemon;
+  }
+
+  public Path configFile() {
+    return dir.resolve("transship.yaml");
+  }
+
+  /** The Prometheus text from the admin port. */
+  public String metrics() {
+    var r = Http.get(adminUrl() + "/metrics");
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET " + adminUrl() + "/metrics -> " + r.statusCode());
+    }
+    return new String(r.body(), StandardCharsets.UTF_8);
+  }
+
+  public void stop() {
+    if (daemon != null) {
+      daemon.stop();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  @Override
+  public String toString() {
+    return "transship " + name + " at " + hostPort() + " (admin " + adminPort + ")";
+  }
+}

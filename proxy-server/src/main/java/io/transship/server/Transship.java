@@ -1,0 +1,96 @@
+package io.transship.server;
+
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.config.TransshipConfig;
+import io.transship.server.http.HttpServer;
+import io.transship.server.routing.RequestRouter;
+import io.transship.server.service.ProxyMetrics;
+import io.transship.server.service.RegistryService;
+import io.transship.server.upstream.RegistryClients;
+import io.transship.storage.FilesystemObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running proxy: every part wired by hand from a {@link TransshipConfig}. */
+public final class Transship implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Transship.class);
+
+  private final FilesystemObjectStore store;
+  private final RegistryService service;
+  private final HttpServer server;
+
+  private Transship(FilesystemObjectStore store, RegistryService service, HttpServer server) {
+    this.store = store;
+    this.service = service;
+    this.server = server;
+  }
+
+  /** Starts the proxy; returns once both listeners accept connections. */
+  public static Transship start(TransshipConfig config) throws IOException, InterruptedException {
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(prometheus);
+    new JvmThreadMetrics().bindTo(prometheus);
+    ProxyMetrics metrics = new ProxyMetrics(prometheus);
+    Path root = config.storage().root().toAbsolutePath();
+    FilesystemObjectStore store = new FilesystemObjectStore(root, config.storage().maxBytes());
+    metrics.gauge("transship.storage.bytes", "Bytes held in local storage", store::totalBytes);
+    RegistryClients clients = new RegistryClients(config.upstreams(), metrics, Clock.systemUTC());
+    RegistryService service =
+        new RegistryService(
+            clients::forAlias,
+            store,
+            root.resolve(FilesystemObjectStore.TMP_DIR),
+            Clock.systemUTC(),
+            config.tagTtl(),
+            metrics);
+    RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
+    HttpServer server =
+        HttpServer.start(
+            config.listen().toSocketAddress(),
+            config.adminListen().toSocketAddress(),
+            router,
+            service,
+            prometheus::scrape,
+            () -> storageProblem(root));
+    LOG.info(
+        "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
+        config.listen(),
+        config.adminListen(),
+        root,
+        config.upstreams().keySet(),
+        config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
+    return new Transship(store, service, server);
+  }
+
+  private static String storageProblem(Path root) {
+    return Files.isDirectory(root) && Files.isWritable(root)
+        ? ""
+        : "storage root " + root + " is not a writable directory";
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public int adminPort() {
+    return server.adminPort();
+  }
+
+  public RegistryService service() {
+    return service;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    service.close();
+    store.close();
+  }
+}

@@ -1,0 +1,195 @@
+package io.transship.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Loads {@link TransshipConfig}: embedded {@code defaults.yaml}, merged with an optional YAML file,
+ * then with environment overrides.
+ *
+ * <p>An environment variable {@code TRANSSHIP_A__B__C=value} sets key path {@code a.b.c}: segments
+ * are separated by a double underscore and compared with existing keys ignoring case, where {@code
+ * _} in the variable stands for {@code -} or {@code .} in the key. So {@code
+ * TRANSSHIP_UPSTREAMS__DOCKER_IO__PASSWORD} sets {@code upstreams."docker.io".password} and {@code
+ * TRANSSHIP_STORAGE__FILESYSTEM__MAX_BYTES=10GiB} sets {@code storage.filesystem.max-bytes}.
+ */
+public final class ConfigLoader {
+  static final String ENV_PREFIX = "TRANSSHIP_";
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private ConfigLoader() {}
+
+  /** Loads the configuration; {@code file} may be null for defaults only. */
+  public static TransshipConfig load(Path file, Map<String, String> environment) {
+    ObjectNode tree = readDefaults();
+    if (file != null) {
+      JsonNode user;
+      try {
+        user = YAML.readTree(Files.readAllBytes(file));
+      } catch (IOException e) {
+        throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
+      }
+      if (user != null && !user.isMissingNode() && !user.isNull()) {
+        if (!user.isObject()) {
+          throw new ConfigException("config " + file + " must be a YAML mapping");
+        }
+        merge(tree, (ObjectNode) user);
+      }
+    }
+    applyEnvironment(tree, environment);
+    return bind(tree);
+  }
+
+  private static ObjectNode readDefaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream("/defaults.yaml")) {
+      return (ObjectNode) YAML.readTree(in);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("embedded defaults.yaml missing", e);
+    }
+  }
+
+  static void merge(ObjectNode base, ObjectNode overlay) {
+    Iterator<Map.Entry<String, JsonNode>> fields = overlay.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      JsonNode existing = base.get(field.getKey());
+      if (field.getValue().isNull()) {
+        base.remove(field.getKey());
+      } else if (existing instanceof ObjectNode target
+          && field.getValue() instanceof ObjectNode o) {
+        merge(target, o);
+      } else {
+        base.set(field.getKey(), field.getValue());
+      }
+    }
+  }
+
+  static void applyEnvironment(ObjectNode tree, Map<String, String> environment) {
+    for (Map.Entry<String, String> env : new TreeMap<>(environment).entrySet()) {
+      if (!env.getKey().startsWith(ENV_PREFIX) || env.getKey().equals("TRANSSHIP_CONFIG")) {
+        continue;
+      }
+      String[] segments = env.getKey().substring(ENV_PREFIX.length()).split("__");
+      ObjectNode node = tree;
+      for (int i = 0; i < segments.length; i++) {
+        String key = matchingKey(node, segments[i]);
+        if (i == segments.length - 1) {
+          node.put(key, env.getValue());
+        } else {
+          JsonNode child = node.get(key);
+          if (!(child instanceof ObjectNode)) {
+            child = node.putObject(key);
+          }
+          node = (ObjectNode) child;
+        }
+      }
+    }
+  }
+
+  private static String matchingKey(ObjectNode node, String segment) {
+    String wanted = segment.toLowerCase(Locale.ROOT);
+    Iterator<String> names = node.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (name.toLowerCase(Locale.ROOT).replace('-', '_').replace('.', '_').equals(wanted)) {
+        return name;
+      }
+    }
+    return wanted.replace('_', '-');
+  }
+
+  static TransshipConfig bind(ObjectNode tree) {
+    JsonNode fs = tree.path("storage").path("filesystem");
+    var storage =
+        new TransshipConfig.StorageConfig(
+            Path.of(text(fs, "root", "storage.filesystem.root")),
+            Sizes.parseBytes(text(fs, "max-bytes", "storage.filesystem.max-bytes")));
+    JsonNode upstreamDefaults = tree.path("upstream-defaults");
+    Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+    JsonNode upstreamNodes = tree.path("upstreams");
+    Iterator<Map.Entry<String, JsonNode>> it = upstreamNodes.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      if (entry.getValue().isNull()) {
+        continue;
+      }
+      ObjectNode merged = JsonNodeFactory.instance.objectNode();
+      if (upstreamDefaults.isObject()) {
+        merged.setAll((ObjectNode) upstreamDefaults.deepCopy());
+      }
+      merge(merged, (ObjectNode) entry.getValue());
+      upstreams.put(entry.getKey(), bindUpstream(entry.getKey(), merged));
+    }
+    try {
+      return new TransshipConfig(
+          HostPort.parse(text(tree, "listen", "listen")),
+          HostPort.parse(text(tree.path("admin"), "listen", "admin.listen")),
+          storage,
+          Sizes.parseDuration(text(tree.path("cache"), "tag-ttl", "cache.tag-ttl")),
+          tree.path("default-upstream").asText(""),
+          upstreams);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
+  private static UpstreamConfig bindUpstream(String alias, JsonNode node) {
+    String where = "upstreams." + alias;
+    URI url;
+    try {
+      url = URI.create(text(node, "url", where + ".url").replaceAll("/+$", ""));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ".url is not a URL");
+    }
+    if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+      throw new ConfigException(where + ".url must start with http:// or https://");
+    }
+    List<String> hosts = new ArrayList<>();
+    if (node.has("hosts")) {
+      node.get("hosts").forEach(h -> hosts.add(h.asText()));
+    } else {
+      hosts.add(alias);
+      hosts.add(url.getPort() < 0 ? url.getHost() : url.getHost() + ":" + url.getPort());
+    }
+    try {
+      return new UpstreamConfig(
+          alias,
+          url,
+          hosts,
+          node.path("library-prefix").asBoolean(false),
+          node.hasNonNull("username") ? node.get("username").asText() : null,
+          node.hasNonNull("password") ? node.get("password").asText() : null,
+          node.path("insecure-skip-verify").asBoolean(false),
+          node.hasNonNull("ca-file") ? Path.of(node.get("ca-file").asText()) : null,
+          Sizes.parseDuration(text(node, "connect-timeout", where + ".connect-timeout")),
+          Sizes.parseDuration(text(node, "response-timeout", where + ".response-timeout")),
+          Sizes.parseDuration(text(node, "body-idle-timeout", where + ".body-idle-timeout")),
+          Integer.parseInt(text(node, "max-attempts", where + ".max-attempts")));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage());
+    }
+  }
+
+  private static String text(JsonNode node, String field, String path) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull() || value.asText().isEmpty()) {
+      throw new ConfigException("missing config key " + path);
+    }
+    return value.asText();
+  }
+}

@@ -1,0 +1,140 @@
+package io.transship.server.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.transship.server.reply.Body;
+import io.transship.server.reply.BodySink;
+import io.transship.server.reply.Reply;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * Writes a {@link Reply} to a channel from a (virtual) worker thread. Streamed bodies block the
+ * worker, never the event loop, while the socket is not writable: memory stays bounded by Netty's
+ * write-buffer high-water mark whatever the blob size.
+ */
+final class ReplyWriter {
+  static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+  static final String API_VERSION = "registry/2.0";
+
+  private ReplyWriter() {}
+
+  /**
+   * Writes {@code reply}; returns the body bytes written. Throws when the client went away or the
+   * body source failed mid-way, in which case the caller must close the connection (the status line
+   * is already out).
+   */
+  static long write(Channel channel, Reply reply, boolean keepAlive) throws IOException {
+    HttpResponse response =
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()));
+    for (Map.Entry<String, String> header : reply.headers().entrySet()) {
+      response.headers().set(header.getKey(), header.getValue());
+    }
+    response.headers().set(API_VERSION_HEADER, API_VERSION);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    Body body = reply.body();
+    if (body instanceof Body.Empty) {
+      if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        HttpUtil.setContentLength(response, 0);
+      }
+      channel.write(response);
+      await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+      return 0;
+    }
+    if (body.length() >= 0) {
+      HttpUtil.setContentLength(response, body.length());
+    } else {
+      response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    return switch (body) {
+      case Body.Bytes bytes -> {
+        channel.write(response);
+        channel.write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes.content())));
+        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        yield bytes.content().length;
+      }
+      case Body.FileSlice slice -> writeFile(channel, response, slice);
+      case Body.Stream stream -> {
+        channel.writeAndFlush(response);
+        ChannelSink sink = new ChannelSink(channel);
+        stream.streamer().writeTo(sink);
+        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        yield sink.written;
+      }
+      case Body.Empty empty -> 0L;
+    };
+  }
+
+  private static long writeFile(Channel channel, HttpResponse response, Body.FileSlice slice)
+      throws IOException {
+    FileChannel file = FileChannel.open(slice.file(), StandardOpenOption.READ);
+    try {
+      channel.write(response);
+      if (channel.pipeline().get(SslHandler.class) == null) {
+        channel.write(new DefaultFileRegion(file, slice.offset(), slice.length()));
+        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+      } else {
+        // TLS needs the bytes in user space: stream the file in chunks instead
+        await(
+            channel.writeAndFlush(
+                new HttpChunkedInput(
+                    new ChunkedNioFile(file, slice.offset(), slice.length(), 64 * 1024))));
+      }
+      return slice.length();
+    } finally {
+      file.close();
+    }
+  }
+
+  private static void await(ChannelFuture future) throws IOException {
+    try {
+      future.sync();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while writing", e);
+    } catch (Exception e) {
+      throw new IOException("client connection failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** A {@link BodySink} over a channel with backpressure. */
+  private static final class ChannelSink implements BodySink {
+    private final Channel channel;
+    private long written;
+
+    ChannelSink(Channel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void write(byte[] buffer, int offset, int length) throws IOException {
+      if (!channel.isActive()) {
+        throw new IOException("client went away");
+      }
+      ByteBuf chunk = channel.alloc().buffer(length);
+      chunk.writeBytes(buffer, offset, length);
+      ChannelFuture future = channel.writeAndFlush(new DefaultHttpContent(chunk));
+      written += length;
+      if (!channel.isWritable()) {
+        await(future); // the socket drained this chunk: below the high-water mark again
+      }
+    }
+  }
+}

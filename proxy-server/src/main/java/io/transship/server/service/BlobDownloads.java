@@ -1,0 +1,253 @@
+package io.transship.server.service;
+
+import io.transship.oci.Digest;
+import io.transship.oci.ErrorCode;
+import io.transship.oci.RegistryException;
+import io.transship.server.routing.Route;
+import io.transship.server.upstream.RegistryClient;
+import io.transship.server.upstream.UpstreamResponse;
+import io.transship.storage.BlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Single-flight upstream downloads: however many clients ask for an uncached blob at once, it is
+ * fetched once. The download runs on its own virtual thread, independent of the clients (one that
+ * goes away doesn't stop it), writes a spool file while hashing, resumes with a {@code Range}
+ * request when the upstream connection breaks, aborts when the body stalls longer than the
+ * upstream's {@code body-idle-timeout}, and commits to the {@link BlobStore} only when size and
+ * digest match.
+ */
+public final class BlobDownloads implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BlobDownloads.class);
+  private static final int MAX_RESUMES = 3;
+
+  private final Function<String, RegistryClient> clients;
+  private final BlobStore blobs;
+  private final Path spoolDir;
+  private final ProxyMetrics metrics;
+  private final Map<Digest, BlobDownload> active = new ConcurrentHashMap<>();
+  private final Map<BlobDownload, Watch> watches = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService watchdog =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("transship-download-watchdog").factory());
+
+  /** Progress of one running download, for the idle watchdog. */
+  private static final class Watch {
+    final Duration idleLimit;
+    volatile long lastProgressNanos = System.nanoTime();
+    volatile InputStream body;
+
+    Watch(Duration idleLimit) {
+      this.idleLimit = idleLimit;
+    }
+  }
+
+  public BlobDownloads(
+      Function<String, RegistryClient> clients,
+      BlobStore blobs,
+      Path spoolDir,
+      ProxyMetrics metrics)
+      throws IOException {
+    this.clients = clients;
+    this.blobs = blobs;
+    this.spoolDir = Files.createDirectories(spoolDir);
+    this.metrics = metrics;
+    watchdog.scheduleWithFixedDelay(this::abortStalled, 1, 1, TimeUnit.SECONDS);
+    metrics.gauge(
+        "transship.downloads.active", "Upstream blob downloads in progress", active::size);
+  }
+
+  /** The running download of {@code digest}, started if there is none. */
+  BlobDownload join(Route route, Digest digest) {
+    return active.computeIfAbsent(digest, d -> start(route, d));
+  }
+
+  /** How many upstream downloads are running now. */
+  public int activeCount() {
+    return active.size();
+  }
+
+  private BlobDownload start(Route route, Digest digest) {
+    Path spool = spoolDir.resolve("spool-" + digest.encoded() + "-" + UUID.randomUUID() + ".part");
+    BlobDownload download = new BlobDownload(digest, spool);
+    Watch watch = new Watch(route.upstream().bodyIdleTimeout());
+    watches.put(download, watch);
+    Thread.ofVirtual()
+        .name("download-" + digest.encoded().substring(0, 12))
+        .start(() -> run(route, download, watch));
+    return download;
+  }
+
+  private void run(Route route, BlobDownload download, Watch watch) {
+    Digest digest = download.digest();
+    String alias = route.upstream().alias();
+    MessageDigest hasher = digest.newHasher();
+    boolean stored = false;
+    try (FileChannel out =
+        FileChannel.open(
+            download.spool(),
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.READ)) {
+      long size = fetch(route, download, watch, out, hasher);
+      String actual = HexFormat.of().formatHex(hasher.digest());
+      if (!digest.encoded().equals(actual)) {
+        metrics.digestMismatch();
+        LOG.warn("upstream {} sent wrong bytes for {} (got sha256:{})", alias, digest, actual);
+        download.failed(BlobDownload.mismatch(digest, digest.algorithm() + ":" + actual));
+        return;
+      }
+      out.force(true);
+      stored =
+          download.complete(() -> {
+            try {
+              blobs.putVerifiedFile(digest, download.spool());
+              return true;
+            } catch (IOException e) {
+              LOG.warn("cannot store blob {} ({}); serving it uncached", digest, e.getMessage());
+              return false;
+            }
+          });
+      LOG.debug("downloaded {} ({} bytes) from {}", digest, size, alias);
+    } catch (RegistryException e) {
+      download.failed(e);
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("download of {} from {} failed: {}", digest, alias, e.getMessage());
+      download.failed(
+          new RegistryException(
+              ErrorCode.UNAVAILABLE, "upstream " + alias + " failed while sending the blob"));
+    } catch (RuntimeException e) {
+      LOG.error("download of {} failed", digest, e);
+      download.failed(new RegistryException(ErrorCode.UNKNOWN, "internal error"));
+    } finally {
+      watches.remove(download);
+      active.remove(digest, download);
+      if (!stored) {
+        // readers hold their own channels; the name can go now (or at next start, if this fails)
+        try {
+          Files.deleteIfExists(download.spool());
+        } catch (IOException ignored) {
+          // cleaned up with the rest of the store's temporary files at the next start
+        }
+      }
+    }
+  }
+
+  /** Copies the upstream body into {@code out}, resuming after broken connections. */
+  private long fetch(
+      Route route, BlobDownload download, Watch watch, FileChannel out, MessageDigest hasher)
+      throws IOException {
+    RegistryClient client = clients.apply(route.upstream().alias());
+    Digest digest = download.digest();
+    long size = -1;
+    for (int resume = 0; ; resume++) {
+      long offset = download.written();
+      String range = offset == 0 ? null : "bytes=" + offset + "-";
+      UpstreamResponse response = client.blob(route.repository(), digest, false, range);
+      try (response) {
+        if (!response.isSuccess()) {
+          throw UpstreamErrors.fromResponse(
+              response, route.upstream().alias(), ErrorCode.BLOB_UNKNOWN);
+        }
+        if (offset == 0) {
+          size = response.contentLength().orElse(-1);
+          download.started(size);
+        } else if (response.status() != 206 || !contentRangeStartsAt(response, offset)) {
+          throw new IOException("upstream can't resume " + digest + " at " + offset);
+        }
+        watch.body = response.body();
+        copy(response.body(), out, hasher, download, watch, size);
+        return download.written();
+      } catch (IOException e) {
+        if (resume >= MAX_RESUMES || size < 0 || download.written() == 0) {
+          throw e;
+        }
+        LOG.info(
+            "upstream body of {} broke at {} of {} bytes ({}); resuming",
+            digest,
+            download.written(),
+            size,
+            e.getMessage());
+      } finally {
+        watch.body = null;
+      }
+    }
+  }
+
+  private static boolean contentRangeStartsAt(UpstreamResponse response, long offset) {
+    String value = response.header("Content-Range");
+    return value != null && value.startsWith("bytes " + offset + "-");
+  }
+
+  private static void copy(
+      InputStream in,
+      FileChannel out,
+      MessageDigest hasher,
+      BlobDownload download,
+      Watch watch,
+      long size)
+      throws IOException {
+    byte[] buffer = new byte[128 * 1024];
+    long total = download.written();
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      if (n == 0) {
+        continue;
+      }
+      if (size >= 0 && total + n > size) {
+        throw new RegistryException(
+            ErrorCode.UPSTREAM_ERROR, "upstream sent more bytes than its Content-Length");
+      }
+      ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+      while (chunk.hasRemaining()) {
+        out.write(chunk, total + chunk.position());
+      }
+      hasher.update(buffer, 0, n);
+      total += n;
+      watch.lastProgressNanos = System.nanoTime();
+      download.progressed(total);
+    }
+    if (size >= 0 && total != size) {
+      throw new IOException("upstream body ended at " + total + " of " + size + " bytes");
+    }
+  }
+
+  private void abortStalled() {
+    long now = System.nanoTime();
+    watches.forEach((download, watch) -> {
+      InputStream body = watch.body;
+      if (body != null && now - watch.lastProgressNanos > watch.idleLimit.toNanos()) {
+        LOG.warn("upstream body of {} stalled; aborting", download.digest());
+        try {
+          body.close();
+        } catch (IOException ignored) {
+          // closing is the abort
+        }
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    watchdog.shutdownNow();
+  }
+}

@@ -1,0 +1,140 @@
+package io.transship.server.service;
+
+import io.transship.oci.ByteRange;
+import io.transship.oci.Digest;
+import io.transship.oci.ErrorCode;
+import io.transship.oci.RegistryException;
+import io.transship.server.reply.Body;
+import io.transship.server.reply.BodySink;
+import io.transship.server.reply.RangeReplies;
+import io.transship.server.reply.RangeSource;
+import io.transship.server.reply.Reply;
+import io.transship.server.routing.RegistryRequest;
+import io.transship.server.upstream.RegistryClient;
+import io.transship.server.upstream.UpstreamResponse;
+import io.transship.storage.BlobStore;
+import io.transship.storage.ObjectInfo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Blobs: from the store when present (zero-copy where the store is on local disk), otherwise
+ * streamed from the single upstream download while it is stored. {@code Range} is honoured on hits
+ * and misses alike; lazy pullers depend on it.
+ */
+public final class BlobService {
+  private static final Logger LOG = LoggerFactory.getLogger(BlobService.class);
+  private static final int MAX_JOIN_ATTEMPTS = 3;
+
+  private final Function<String, RegistryClient> clients;
+  private final BlobStore blobs;
+  private final BlobDownloads downloads;
+  private final ProxyMetrics metrics;
+
+  BlobService(
+      Function<String, RegistryClient> clients,
+      BlobStore blobs,
+      BlobDownloads downloads,
+      ProxyMetrics metrics) {
+    this.clients = clients;
+    this.blobs = blobs;
+    this.downloads = downloads;
+    this.metrics = metrics;
+  }
+
+  Reply serve(RegistryRequest.Blob request) {
+    Digest digest = request.digest();
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", "application/octet-stream");
+    headers.put("Docker-Content-Digest", digest.toString());
+    headers.put("ETag", "\"" + digest + "\"");
+    for (int attempt = 1; ; attempt++) {
+      Optional<ObjectInfo> stored = stat(digest);
+      if (stored.isPresent()) {
+        metrics.cache("blob", "hit");
+        Reply reply =
+            RangeReplies.reply(
+                headers, new StoredBlob(blobs, digest, stored.get().size()), request.range());
+        return request.head() ? reply.headOnly() : reply;
+      }
+      if (request.head()) {
+        metrics.cache("blob", "miss");
+        return headUpstream(request, headers);
+      }
+      if (attempt == 1) {
+        metrics.cache("blob", "miss");
+      }
+      BlobDownload download = downloads.join(request.route(), digest);
+      Optional<RangeSource> reader;
+      try {
+        reader = download.reader();
+      } catch (IOException e) {
+        throw UpstreamErrors.fromIo(e, request.route().upstream().alias());
+      }
+      if (reader.isPresent()) {
+        return RangeReplies.reply(headers, reader.get(), request.range());
+      }
+      if (attempt >= MAX_JOIN_ATTEMPTS) {
+        throw new RegistryException(ErrorCode.UNAVAILABLE, "blob could not be cached; retry");
+      }
+    }
+  }
+
+  private Optional<ObjectInfo> stat(Digest digest) {
+    try {
+      return blobs.stat(digest);
+    } catch (IOException e) {
+      LOG.warn("cannot stat blob {}: {}", digest, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** HEAD on a miss asks the upstream and downloads nothing. */
+  private Reply headUpstream(RegistryRequest.Blob request, Map<String, String> headers) {
+    String alias = request.route().upstream().alias();
+    RegistryClient client = clients.apply(alias);
+    try (UpstreamResponse response =
+        client.blob(request.route().repository(), request.digest(), true, null)) {
+      if (!response.isSuccess()) {
+        throw UpstreamErrors.fromResponse(response, alias, ErrorCode.BLOB_UNKNOWN);
+      }
+      Map<String, String> copy = new LinkedHashMap<>(headers);
+      copy.put("Accept-Ranges", "bytes");
+      response.contentLength().ifPresent(n -> copy.put("Content-Length", Long.toString(n)));
+      return new Reply(200, copy, new Body.Empty());
+    } catch (IOException e) {
+      throw UpstreamErrors.fromIo(e, alias);
+    }
+  }
+
+  /** A blob in the store. */
+  private record StoredBlob(BlobStore blobs, Digest digest, long size) implements RangeSource {
+    @Override
+    public Optional<Path> localFile() {
+      return blobs.localFile(digest);
+    }
+
+    @Override
+    public void copy(ByteRange range, BodySink sink) throws IOException {
+      try (InputStream in = blobs.open(digest, range)) {
+        byte[] buffer = new byte[64 * 1024];
+        long remaining = range.length();
+        while (remaining > 0) {
+          int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+          if (n < 0) {
+            throw new IOException("stored blob " + digest + " is shorter than its size");
+          }
+          sink.write(buffer, 0, n);
+          remaining -= n;
+        }
+      }
+    }
+  }
+}
