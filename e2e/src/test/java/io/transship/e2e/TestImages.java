@@ -89,6 +89,13 @@ public final class TestImages {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    System.out.println(
+        "[e2e] images: app "
+            + t.appManifest.digest()
+            + " (layers "
+            + t.appLayers.stream().map(l -> Long.toString(l.size())).toList()
+            + " bytes), multi "
+            + t.multiIndex.digest());
     return t;
   }
 

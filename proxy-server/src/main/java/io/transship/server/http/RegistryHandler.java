@@ -112,6 +112,7 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     } catch (IOException | RuntimeException e) {
       outcome = " aborted: " + e.getMessage();
       reuse = false;
+      LOG.debug("writing the reply to {} {} failed", exchange.method(), exchange.path(), e);
     }
     Duration elapsed = exchange.elapsed();
     metrics.request(route, exchange.method(), reply.status(), elapsed);

@@ -55,7 +55,7 @@ final class ReplyWriter {
         HttpUtil.setContentLength(response, 0);
       }
       channel.write(response);
-      await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+      finish(channel);
       return 0;
     }
     if (body.length() >= 0) {
@@ -67,7 +67,7 @@ final class ReplyWriter {
       case Body.Bytes bytes -> {
         channel.write(response);
         channel.write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes.content())));
-        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        finish(channel);
         yield bytes.content().length;
       }
       case Body.FileSlice slice -> writeFile(channel, response, slice);
@@ -75,7 +75,7 @@ final class ReplyWriter {
         channel.writeAndFlush(response);
         ChannelSink sink = new ChannelSink(channel);
         stream.streamer().writeTo(sink);
-        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        finish(channel);
         yield sink.written;
       }
       case Body.Empty empty -> 0L;
@@ -89,7 +89,7 @@ final class ReplyWriter {
       channel.write(response);
       if (channel.pipeline().get(SslHandler.class) == null) {
         channel.write(new DefaultFileRegion(file, slice.offset(), slice.length()));
-        await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        finish(channel);
       } else {
         // TLS needs the bytes in user space: stream the file in chunks instead
         await(
@@ -101,6 +101,14 @@ final class ReplyWriter {
     } finally {
       file.close();
     }
+  }
+
+  /**
+   * Ends the message. The body is complete at this point: a client that closes right after reading
+   * {@code Content-Length} bytes is not a failure, so only the wait is done here.
+   */
+  private static void finish(Channel channel) {
+    channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).awaitUninterruptibly();
   }
 
   private static void await(ChannelFuture future) throws IOException {
