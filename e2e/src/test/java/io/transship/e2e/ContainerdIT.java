@@ -35,7 +35,6 @@ class ContainerdIT {
   private static TestImages images;
   private static DockerRegistry registry;
   private static DockerRegistry decoy;
-  private static Transship proxy;
 
   @BeforeAll
   static void setUp() {
@@ -56,15 +55,12 @@ class ContainerdIT {
     }
   }
 
-  private static Transship proxy() {
-    if (proxy == null) {
-      proxy =
-          Transship.with("lab", registry)
-              .with("decoy", decoy)
-              .defaultUpstream("decoy")
-              .start(env, "containerd");
-    }
-    return proxy;
+  /** A proxy with an empty cache whose default upstream is the empty decoy. */
+  private static Transship startProxy(String name) {
+    return Transship.with("lab", registry)
+        .with("decoy", decoy)
+        .defaultUpstream("decoy")
+        .start(env, name);
   }
 
   @Test
@@ -82,8 +78,8 @@ class ContainerdIT {
   @ValueSource(strings = {"e2e/app:v1", "e2e/app:v1-docker", "e2e/multi:v1"})
   @Order(2)
   void pullThroughTheProxyAsMirror(String repoTag) {
-    Transship p = proxy();
     String name = repoTag.replaceAll("[^a-z0-9]+", "-");
+    Transship p = startProxy(name);
     Path hosts =
         Containerd.writeMirrorHosts(env.dir("hosts-" + name), registry.hostPort(), p.url());
     long regMark = registry.daemon().logMark();
@@ -111,9 +107,7 @@ class ContainerdIT {
               .toList();
       for (TestImages.Blob layer : images.appLayers()) {
         assertThat(upstreamGets)
-            .as(
-                "the proxy fetched layer %s from the upstream (cold cache per image)",
-                layer.digest())
+            .as("the (cold) proxy fetched layer %s from the upstream", layer.digest())
             .anyMatch(path -> path.endsWith(layer.digest()) || path.contains(layer.digest() + "?"));
       }
       System.out.println(
@@ -128,6 +122,7 @@ class ContainerdIT {
     }
     String metrics = p.metrics();
     assertThat(metrics).as("admin /metrics").isNotBlank();
+    p.stop();
   }
 
   /**

@@ -338,6 +338,15 @@ public final class TestImages {
 
   // ------------------------------------------------------------------ blobs and JSON
 
+  /** A map that serializes in the given key order (Map.of order changes between JVM runs). */
+  private static Map<String, Object> ordered(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
   private static Map<String, Object> platform(String arch, String variant) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("architecture", arch);
@@ -381,11 +390,12 @@ public final class TestImages {
     cfg.put("WorkingDir", "/");
     c.put("config", cfg);
     c.put(
-        "rootfs", Map.of("type", "layers", "diff_ids", layers.stream().map(Blob::diffId).toList()));
+        "rootfs",
+        ordered("type", "layers", "diff_ids", layers.stream().map(Blob::diffId).toList()));
     c.put(
         "history",
         history.stream()
-            .map(h -> Map.of("created", CREATED, "created_by", "transship e2e layer " + h))
+            .map(h -> ordered("created", CREATED, "created_by", "transship e2e layer " + h))
             .toList());
     return writeBlob(JSON.writeValueAsBytes(c));
   }

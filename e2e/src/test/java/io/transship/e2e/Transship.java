@@ -101,8 +101,10 @@ public final class Transship implements AutoCloseable {
               config.toString()));
       daemon =
           Daemon.start("transship-" + name, cmd, env.logs().resolve("transship-" + name + ".log"));
+      long t0 = System.nanoTime();
       try {
         daemon.awaitReady(Duration.ofSeconds(60), () -> Http.status(adminUrl() + "/readyz") == 200);
+        System.out.printf("[e2e] %s ready in %d ms%n", this, (System.nanoTime() - t0) / 1_000_000);
         return;
       } catch (AssertionError e) {
         daemon.stop();
@@ -180,8 +182,10 @@ public final class Transship implements AutoCloseable {
   }
 
   public void stop() {
-    if (daemon != null) {
+    if (daemon != null && daemon.isAlive()) {
+      long t0 = System.nanoTime();
       daemon.stop();
+      System.out.printf("[e2e] %s stopped in %d ms%n", this, (System.nanoTime() - t0) / 1_000_000);
     }
   }
 
