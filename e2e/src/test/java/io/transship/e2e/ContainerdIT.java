@@ -85,6 +85,7 @@ class ContainerdIT {
     long regMark = registry.daemon().logMark();
     long decoyMark = decoy.daemon().logMark();
     long proxyMark = p.daemon().logMark();
+    Map<String, Double> metricsBefore = p.metricSamples();
 
     try (Containerd c = Containerd.start(env, name)) {
       String ref = registry.hostPort() + "/" + repoTag;
@@ -120,8 +121,14 @@ class ContainerdIT {
               + " requests from the proxy");
       assertTree(c, ref, snapshotter, name);
     }
-    String metrics = p.metrics();
-    assertThat(metrics).as("admin /metrics").isNotBlank();
+    Map<String, String> grown = Transship.grownCounters(metricsBefore, p.metricSamples());
+    assertThat(grown).as("proxy counters in admin /metrics that grew during the pull").isNotEmpty();
+    System.out.println("[e2e] " + repoTag + ": proxy counters grown: " + grown);
+    System.out.println(
+        "[e2e] "
+            + repoTag
+            + ": proxy log lines with ns=: "
+            + p.daemon().logSince(proxyMark).lines().filter(l -> l.contains("ns=")).count());
     p.stop();
   }
 

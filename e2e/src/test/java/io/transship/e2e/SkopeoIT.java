@@ -181,6 +181,29 @@ class SkopeoIT {
   }
 
   @Test
+  @Order(7)
+  void writesAreRefused() {
+    Cmd.Result push =
+        skopeo
+            .cmd(
+                "copy",
+                "--dest-tls-verify=false",
+                images.ociRef("app"),
+                viaProxy("lab", "e2e/pushed:v1"))
+            .run();
+    assertThat(push.exitCode()).as("skopeo push through the proxy must fail").isNotZero();
+    HttpResponse<byte[]> post =
+        Http.send(
+            Http.request(proxy().url() + "/v2/lab/e2e/pushed/blobs/uploads/")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build());
+    assertThat(post.statusCode()).as("POST blob upload through the proxy").isEqualTo(405);
+    Cmd.Result inspect =
+        skopeo.cmd("inspect", "--tls-verify=false", "--raw", direct("e2e/pushed:v1")).run();
+    assertThat(inspect.exitCode()).as("nothing reached the upstream").isNotZero();
+  }
+
+  @Test
   @Order(100) // stops the upstream: must stay last
   void cachedContentIsServedAfterTheUpstreamStops() {
     pullOci(viaProxy("lab", "e2e/app:v1"), "proxy-warm"); // warm (no-op if earlier tests ran)

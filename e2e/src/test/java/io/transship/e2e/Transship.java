@@ -181,6 +181,37 @@ public final class Transship implements AutoCloseable {
     return new String(r.body(), StandardCharsets.UTF_8);
   }
 
+  /** The Prometheus samples ({@code name{labels}} to value), comment lines skipped. */
+  public Map<String, Double> metricSamples() {
+    Map<String, Double> m = new java.util.TreeMap<>();
+    for (String line : metrics().lines().toList()) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      int sp = line.lastIndexOf(' ');
+      try {
+        m.put(line.substring(0, sp).trim(), Double.parseDouble(line.substring(sp + 1).trim()));
+      } catch (RuntimeException e) {
+        // not a plain sample line (e.g. with a timestamp); ignore
+      }
+    }
+    return m;
+  }
+
+  /** Counter samples ({@code *_total}, {@code *_count}) that grew between two snapshots. */
+  public static Map<String, String> grownCounters(
+      Map<String, Double> before, Map<String, Double> after) {
+    Map<String, String> grown = new java.util.TreeMap<>();
+    after.forEach((k, v) -> {
+      String name = k.contains("{") ? k.substring(0, k.indexOf('{')) : k;
+      double old = before.getOrDefault(k, 0.0);
+      if ((name.endsWith("_total") || name.endsWith("_count")) && v > old) {
+        grown.put(k, old + " -> " + v);
+      }
+    });
+    return grown;
+  }
+
   public void stop() {
     if (daemon != null && daemon.isAlive()) {
       long t0 = System.nanoTime();
