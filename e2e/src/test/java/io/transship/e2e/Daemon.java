@@ -17,6 +17,22 @@ import java.util.function.BooleanSupplier;
  */
 public final class Daemon implements AutoCloseable {
   static final List<Daemon> STARTED = new CopyOnWriteArrayList<>();
+  private static final List<Daemon> ALL = new CopyOnWriteArrayList<>();
+
+  static {
+    // if the test JVM is stopped early (failsafe timeout, Ctrl-C), take the daemons with it
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () ->
+                    ALL.stream()
+                        .filter(Daemon::isAlive)
+                        .forEach(d -> {
+                          d.process.descendants().forEach(ProcessHandle::destroyForcibly);
+                          d.process.destroyForcibly();
+                        }),
+                "e2e-daemon-reaper"));
+  }
 
   private final String name;
   private final List<String> command;
@@ -41,6 +57,7 @@ public final class Daemon implements AutoCloseable {
       Process p = pb.start();
       Daemon d = new Daemon(name, List.copyOf(command), log, p);
       STARTED.add(d);
+      ALL.add(d);
       return d;
     } catch (IOException e) {
       throw new AssertionError(

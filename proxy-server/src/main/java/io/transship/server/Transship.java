@@ -38,7 +38,7 @@ public final class Transship implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(prometheus);
     new JvmThreadMetrics().bindTo(prometheus);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
-    Path root = config.storage().root().toAbsolutePath();
+    Path root = config.storage().root().toAbsolutePath().normalize();
     FilesystemObjectStore store = new FilesystemObjectStore(root, config.storage().maxBytes());
     metrics.gauge("transship.storage.bytes", "Bytes held in local storage", store::totalBytes);
     RegistryClients clients = new RegistryClients(config.upstreams(), metrics, Clock.systemUTC());

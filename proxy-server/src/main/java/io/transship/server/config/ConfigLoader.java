@@ -39,8 +39,20 @@ public final class ConfigLoader {
     ObjectNode tree = readDefaults();
     if (file != null) {
       JsonNode user;
+      if (!Files.isRegularFile(file)) {
+        throw new ConfigException("config file " + file + " does not exist");
+      }
       try {
         user = YAML.readTree(Files.readAllBytes(file));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        var at = e.getLocation();
+        throw new ConfigException(
+            "config "
+                + file
+                + " is not valid YAML"
+                + (at == null ? "" : " (line " + at.getLineNr() + ")")
+                + ": "
+                + e.getOriginalMessage().lines().findFirst().orElse(""));
       } catch (IOException e) {
         throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
       }
