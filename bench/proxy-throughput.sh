@@ -77,23 +77,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# pick free TCP ports in 5200-5299 (not listening now, not already picked by us)
-PICKED=" "
-free_port() {
-  local p
-  for p in $(seq 5200 5299); do
-    [[ $PICKED == *" $p "* ]] && continue
-    if [[ -z $(ss -Hltn "sport = :$p" 2>/dev/null) ]]; then
-      PICKED+="$p "; echo "$p"; return 0
-    fi
+# pick free TCP ports in 5200-5299 (not listening now, each used once); sets the named variables
+pick_ports() {
+  local p=5200 var
+  for var in "$@"; do
+    while (( p <= 5299 )) && [[ -n $(ss -Hltn "sport = :$p" 2>/dev/null) ]]; do p=$((p + 1)); done
+    (( p <= 5299 )) || die "no free port left in 5200-5299"
+    printf -v "$var" '%s' "$p"; p=$((p + 1))
   done
-  die "no free port in 5200-5299"
 }
-REG_PORT=$(free_port)
-MIRROR_PORT=$(free_port)
-NGINX_PORT=$(free_port)
-TS_PORT=$(free_port)
-TS_ADMIN_PORT=$(free_port)
+pick_ports REG_PORT MIRROR_PORT NGINX_PORT TS_PORT TS_ADMIN_PORT
 
 # start a server in the background; $1=name, rest = command. Records pid; log in $W/logs/name.log
 start() {

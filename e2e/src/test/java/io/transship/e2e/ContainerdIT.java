@@ -111,6 +111,9 @@ class ContainerdIT {
             .as("the (cold) proxy fetched layer %s from the upstream", layer.digest())
             .anyMatch(path -> path.endsWith(layer.digest()) || path.contains(layer.digest() + "?"));
       }
+      assertThat(decoy.accessesSince(decoyMark))
+          .as("requests the proxy sent to its default upstream although ns named another")
+          .isEmpty();
       System.out.println(
           "[e2e] "
               + repoTag
