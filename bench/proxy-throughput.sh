@@ -11,8 +11,14 @@
 #   THREADS/CONNS  wrk -t / -c                                             (default 1 / 4)
 #   LAYER_MIB      size of the random payload inside the gzip layer        (default 64)
 #   TAG_TTL        transship cache.tag-ttl                                 (default 60s, the product default)
+#   TS_FORMAT      transship upstream `format` (none|zstd) for jars that convert layers (default
+#                  none: serve the upstream's manifest and blobs as they are, like distribution)
 #   TRANSSHIP_JAR  jar to benchmark (copied into the temp dir first)       (default proxy-server/target/transship.jar)
 #   TRANSSHIP_JAVA_OPTS  extra JVM flags for transship
+#   IDLE_WAIT      seconds to wait for the machine to go idle before measuring and before each
+#                  run (default 0 = just sample the load)
+#   NOISE_CORES    a run during which other processes used more cores than this is "noisy" (0.3)
+#   NOISE_RETRIES  how often a noisy run is repeated; the least noisy attempt is kept (default 2)
 #   KEEP_TMP=1     keep the temp dir (logs, configs, storage) after the run
 #
 # Exit status: 0 when every run was clean; 1 when any check failed (errors are printed loudly,
@@ -25,6 +31,9 @@ THREADS=${THREADS:-1}
 CONNS=${CONNS:-4}
 LAYER_MIB=${LAYER_MIB:-64}
 TAG_TTL=${TAG_TTL:-60s}
+TS_FORMAT=${TS_FORMAT:-none}
+NOISE_CORES=${NOISE_CORES:-0.3}
+NOISE_RETRIES=${NOISE_RETRIES:-2}
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(dirname "$HERE")"
@@ -38,7 +47,7 @@ log()  { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf '\n[bench] FATAL: %s\n' "$*" >&2; exit 2; }
 loud() { printf '\n[bench] !!!!!!!! %s\n' "$*" >&2; }
 
-for tool in docker-registry nginx wrk skopeo curl jq sha256sum gzip tar ss getconf awk timeout; do
+for tool in docker-registry nginx wrk skopeo curl jq sha256sum gzip tar ss getconf awk timeout unzip; do
   command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool"
 done
 [[ -f $JAR_SRC ]] || die "no transship jar at $JAR_SRC (build it, or set TRANSSHIP_JAR)"
@@ -111,13 +120,24 @@ wait_http() { # $1=name $2=url $3=seconds $4...=accepted codes
   die "$name not ready at $url after ${secs}s (last status '$code')"
 }
 
-# utime+stime of a pid, in clock ticks (fields 14+15 of /proc/pid/stat; comm may hold spaces)
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# busy and total jiffies of the whole machine (first line of /proc/stat)
-sys_ticks() { awk '/^cpu /{ t=0; for (i=2;i<=NF;i++) t+=$i; print t - $5 - $6, t; exit }' /proc/stat; }
-# user+sys CPU seconds of all finished children of this shell (bash `times`, second line)
+# utime+stime, in clock ticks, of a pid plus its direct children (nginx: master + worker); fields
+# 14+15 of /proc/<pid>/stat (threads included), ppid is field 4; comm may hold spaces. Empty when
+# the pid is gone.
+cpu_ticks() {
+  [[ -r /proc/$1/stat ]] || return 0
+  # (processes come and go while we read: cat skips the vanished ones, awk never sees a missing file)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } \
+    | awk -v root="$1" '{ pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+                          if (pid == root || f[2] == root) t += f[12] + f[13] } END { print t + 0 }'
+
+}
+# busy and total ticks of the whole machine (first line of /proc/stat: user nice system idle
+# iowait irq softirq steal ...; busy = user+nice+system+irq+softirq, steal is not ours)
+sys_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8; exit }' /proc/stat; }
+# user+sys CPU seconds of all reaped children of this shell; call as `times >FILE; child_cpu FILE`
+# (the `times` builtin must run in the main shell, not in a $(...) subshell)
 child_cpu() {
-  times | awk 'NR==2 { s=0; for (i=1;i<=2;i++) { split($i,a,"m"); sub(/s$/,"",a[2]); s += a[1]*60 + a[2] } printf "%.3f\n", s }'
+  awk 'NR==2 { s=0; for (i=1;i<=2;i++) { split($i,a,"m"); sub(/s$/,"",a[2]); s += a[1]*60 + a[2] } printf "%.3f\n", s }' "$1"
 }
 
 mkdir -p "$W/logs" "$W/lua" "$OUT_DIR"
@@ -224,13 +244,21 @@ wait_http nginx "http://127.0.0.1:$NGINX_PORT/blob" 20 200
 log "starting transship on :$TS_PORT (admin :$TS_ADMIN_PORT)"
 cp "$JAR_SRC" "$W/transship.jar"
 mkdir -p "$W/transship/data"
+TS_FORMAT_YAML=""
+if unzip -p "$W/transship.jar" defaults.yaml 2>/dev/null | grep -q '^ *format:'; then
+  TS_FORMAT_YAML=", format: $TS_FORMAT"          # this jar converts layers; pin the format
+elif [[ $TS_FORMAT != none ]]; then
+  die "TS_FORMAT=$TS_FORMAT but this transship jar has no layer conversion (no upstream 'format' key)"
+else
+  TS_FORMAT="n/a"
+fi
 cat > "$W/transship/config.yaml" <<YAML
 listen: 127.0.0.1:$TS_PORT
 admin: {listen: 127.0.0.1:$TS_ADMIN_PORT}
 storage: {filesystem: {root: $W/transship/data, max-bytes: 20GiB}}
 cache: {tag-ttl: $TAG_TTL}
 default-upstream: lab
-upstreams: {lab: {url: "http://127.0.0.1:$REG_PORT"}}
+upstreams: {lab: {url: "http://127.0.0.1:$REG_PORT"$TS_FORMAT_YAML}}
 YAML
 # shellcheck disable=SC2086
 start transship "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseZGC ${TRANSSHIP_JAVA_OPTS:-} \
@@ -253,23 +281,40 @@ ts_metric() { # $1=kind $2=result[,result...] -> sum of transship_cache_lookups_
         END { printf "%d\n", v }'
 }
 
-# GET a URL; check status 200, no redirect, exact size, exact sha256. $1=label $2=url $3=size $4=hex $5=accept
+# GET a URL; check status 200, no redirect, exact size, exact sha256. $1=label $2=url $3=size $4=hex
+# $5=accept. size/hex "-": accept any body that is an image manifest JSON (transship converting
+# manifests). Sets GOT_SIZE.
 verify_get() {
-  local label=$1 url=$2 size=$3 hex=$4 accept=${5:-*/*} f=$W/verify.out meta got
+  local label=$1 url=$2 size=$3 hex=$4 accept=${5:-*/*} f=$W/verify.out meta got code
   meta=$(curl -sS --max-time 120 -H "Accept: $accept" -o "$f" -w '%{http_code} %{size_download}' "$url") \
     || die "$label: GET $url failed"
-  got=$(sha256sum "$f" | cut -d' ' -f1); rm -f "$f"
-  [[ $meta == "200 $size" ]] || die "$label: GET $url -> '$meta', expected '200 $size'"
-  [[ $got == "$hex" ]] || die "$label: GET $url body sha256 $got, expected $hex"
+  got=$(sha256sum "$f" | cut -d' ' -f1); code=${meta% *}; GOT_SIZE=${meta#* }
+  if [[ $size == - ]]; then
+    [[ $code == 200 ]] && jq -e '.schemaVersion == 2 and (.layers | length) >= 1' "$f" >/dev/null 2>&1 \
+      || { head -c 2000 "$f" >&2; echo >&2; die "$label: GET $url -> '$meta', expected 200 and an image manifest"; }
+    log "verified $label: 200, $GOT_SIZE bytes, manifest digest sha256:$got, layers: $(jq -r '[.layers[].mediaType] | join(",")' "$f")"
+    rm -f "$f"; return 0
+  fi
+  if [[ $meta != "200 $size" || $got != "$hex" ]]; then
+    echo "---- body (first 2000 bytes) ----" >&2; head -c 2000 "$f" | cat -v >&2; echo >&2
+    rm -f "$f"
+    [[ $meta == "200 $size" ]] || die "$label: GET $url -> '$meta', expected '200 $size'"
+    die "$label: GET $url body sha256 $got, expected $hex"
+  fi
+  rm -f "$f"
   log "verified $label: 200, $size bytes, sha256 ok"
 }
 
 # ---------------------------------------------------------------- 2. warm caches + verify bytes
 log "warming transship and the distribution proxy (manifest by tag + blob), verifying every endpoint"
 MAN_HEX=${MANIFEST_DIGEST#sha256:}
-for who in registry mirror transship; do
+# with TS_FORMAT=zstd transship answers a tag with its converted manifest: other bytes by design
+TS_MAN_SIZE=$MANIFEST_SIZE TS_MAN_HEX=$MAN_HEX
+[[ $TS_FORMAT == zstd ]] && TS_MAN_SIZE=- TS_MAN_HEX=-
+for who in registry mirror; do
   url_var="MAN_URL_$who"; verify_get "manifest/$who (warm)" "${!url_var}" "$MANIFEST_SIZE" "$MAN_HEX" "$MANIFEST_TYPE"
 done
+verify_get "manifest/transship (warm)" "$MAN_URL_transship" "$TS_MAN_SIZE" "$TS_MAN_HEX" "$MANIFEST_TYPE"
 for who in nginx registry mirror transship; do
   url_var="BLOB_URL_$who"; verify_get "blob/$who" "${!url_var}" "$BLOB_SIZE" "$BLOB_HEX"
 done
@@ -298,6 +343,26 @@ end
 LUA
 { printf 'wrk.headers["Accept"] = "%s"\n' "$MANIFEST_TYPE"; cat "$W/lua/summary.lua"; } > "$W/lua/manifest.lua"
 
+# ---------------------------------------------------------------- how idle is the machine?
+# IDLE_WAIT=N: wait up to N seconds for the machine to calm down below 0.25 busy cores (sampled
+# over 2 s). Sets IDLE_BUSY to the last sample.
+wait_idle() {
+  local deadline=$((SECONDS + ${IDLE_WAIT:-0})) b0 t0 b1 t1
+  while :; do
+    read -r b0 t0 < <(sys_ticks); sleep 2; read -r b1 t1 < <(sys_ticks)
+    IDLE_BUSY=$(awk -v a="$b0" -v b="$b1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t / 2 }')
+    if awk -v x="$IDLE_BUSY" 'BEGIN { exit !(x <= 0.25) }'; then return 0; fi
+    (( SECONDS < deadline )) || return 0
+    log "machine busy ($IDLE_BUSY cores used by others); waiting for it to go idle (up to ${IDLE_WAIT:-0}s)"
+  done
+}
+wait_idle
+START_BUSY=$IDLE_BUSY
+log "background load before measuring: $START_BUSY busy cores (of $(nproc))"
+if awk -v x="$START_BUSY" 'BEGIN { exit !(x > 0.25) }'; then
+  loud "the machine is not idle ($START_BUSY cores busy before the benchmark); figures will be noisy"
+fi
+
 # ---------------------------------------------------------------- 3/4. measured runs
 FAILURES=0
 declare -A R   # results: R[kind/who/field]
@@ -317,14 +382,22 @@ run() {
     log "$kind/$who: ${WARMUP}s warm-up"
     timeout $((WARMUP + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" --timeout 30s -s "$script" "$url" >"$out.warmup" 2>&1 || true
   fi
-  [[ $kind == manifest && $who == transship ]] && verify_get "manifest/transship (re-warm tag)" "$url" "$MANIFEST_SIZE" "$MAN_HEX" "$MANIFEST_TYPE"
+  local man_size=$MANIFEST_SIZE
+  if [[ $kind == manifest && $who == transship ]]; then
+    verify_get "manifest/transship (re-warm tag)" "$url" "$TS_MAN_SIZE" "$TS_MAN_HEX" "$MANIFEST_TYPE"
+    man_size=$GOT_SIZE
+  fi
   [[ $who == transship ]] && { hit0=$(ts_metric "$mkind" hit,revalidated); miss0=$(ts_metric "$mkind" miss); }
   log "$kind/$who: wrk -t$THREADS -c$CONNS -d${DURATION}s $url"
   local c0 c1 s0 s1 w0 w1 rc=0
-  c0=$(cpu_ticks "$pid"); read -r s0 st0 < <(sys_ticks); w0=$(child_cpu)
+  local up_pid="" u0=0 u1=0   # the upstream registry works during proxy runs (mirror tag lookups)
+  [[ $who == mirror || $who == transship ]] && up_pid=$(pid_of registry)
+  [[ -n $up_pid ]] && u0=$(cpu_ticks "$up_pid")
+  c0=$(cpu_ticks "$pid"); read -r s0 st0 < <(sys_ticks); times >"$W/times0"
   timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 30s -s "$script" "$url" >"$out" 2>&1 || rc=$?
-  w1=$(child_cpu); read -r s1 st1 < <(sys_ticks)
-  c1=$(cpu_ticks "$pid" 2>/dev/null || echo "")
+  times >"$W/times1"; read -r s1 st1 < <(sys_ticks); c1=$(cpu_ticks "$pid")
+  [[ -n $up_pid ]] && u1=$(cpu_ticks "$up_pid")
+  w0=$(child_cpu "$W/times0"); w1=$(child_cpu "$W/times1")
   sed 's/^/    | /' "$out" >&2
 
   local bench problems=()
@@ -343,7 +416,7 @@ run() {
         connect=*|read=*|write=*|status=*|timeout=*) [[ ${e#*=} == 0 ]] || problems+=("wrk error counter $e") ;;
       esac
     done
-    local size=$BLOB_SIZE; [[ $kind == manifest ]] && size=$MANIFEST_SIZE
+    local size=$BLOB_SIZE; [[ $kind == manifest ]] && size=$man_size
     (( requests > 0 )) || problems+=("zero completed requests")
     # every completed response must have carried the full body (catches redirects / short bodies)
     (( bytes >= requests * size )) || problems+=("only $bytes bytes for $requests responses of $size bytes")
@@ -377,13 +450,42 @@ run() {
   R[$kind/$who/cpu_per_gb]=$([[ -n $cpu_s ]] && awk -v c="$cpu_s" -v b="$bytes" 'BEGIN { if (b > 0) printf "%.3f", c / (b / 1e9); else print "?" }' || echo "?")
   R[$kind/$who/srv_cores]=$([[ -n $cpu_s ]] && awk -v c="$cpu_s" -v d="$dur" 'BEGIN { printf "%.2f", c / (d / 1e6) }' || echo "?")
   R[$kind/$who/wrk_cores]=$(awk -v a="$w0" -v b="$w1" -v d="$dur" 'BEGIN { printf "%.2f", (b - a) / (d / 1e6) }')
-  R[$kind/$who/machine]=$(awk -v a="$s0" -v b="$s1" -v ta="$st0" -v tb="$st1" 'BEGIN { if (tb > ta) printf "%.0f%%", 100 * (b - a) / (tb - ta); else print "?" }')
+  R[$kind/$who/up_cores]=$([[ -n $up_pid ]] && awk -v a="$u0" -v b="${u1:-$u0}" -v t="$CLK_TCK" -v d="$dur" 'BEGIN { printf "%.2f", (b - a) / t / (d / 1e6) }' || echo "-")
+  # everything else that ran on the machine meanwhile (busy - server - upstream - wrk): noise indicator
+  R[$kind/$who/other_cores]=$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" -v d="$dur" -v srv="${cpu_s:-0}" \
+    -v up="$(( ${u1:-$u0} - u0 ))" -v w="$(awk -v a="$w0" -v b="$w1" 'BEGIN{print b-a}')" \
+    'BEGIN { s = d / 1e6; o = (b - a) / t / s - srv / s - up / t / s - w / s; if (o < 0) o = 0; printf "%.2f", o }')
   R[$kind/$who/p50]=$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')
   R[$kind/$who/p99]=$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')
 }
 
-for who in nginx registry mirror transship; do url_var="BLOB_URL_$who"; run blob "$who" "${!url_var}"; done
-for who in registry mirror transship; do url_var="MAN_URL_$who"; run manifest "$who" "${!url_var}"; done
+# A run is "noisy" when other processes used more than NOISE_CORES cores during it. A noisy run is
+# repeated (after waiting for idle, bounded by IDLE_WAIT) up to NOISE_RETRIES times; the least
+# noisy attempt is kept and its row is marked "noisy" if it still is.
+FIELDS="status requests bytes secs rps gbps wrk_tps cpu_s cpu_per_gb srv_cores up_cores wrk_cores other_cores p50 p99 hits"
+run_target() { # $1=kind $2=who $3=url
+  local kind=$1 who=$2 url=$3 attempt best="" f failures_before
+  declare -A keep=()
+  for (( attempt = 0; attempt <= NOISE_RETRIES; attempt++ )); do
+    (( attempt == 0 )) || { log "$kind/$who: other processes used ${R[$kind/$who/other_cores]} cores; repeating (attempt $((attempt + 1)))"; }
+    wait_idle
+    failures_before=$FAILURES
+    run "$kind" "$who" "$url"
+    (( FAILURES == failures_before )) || return 0        # failed runs are reported, not retried
+    if [[ -z $best ]] || awk -v a="${R[$kind/$who/other_cores]}" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=${R[$kind/$who/other_cores]}
+      for f in $FIELDS; do keep[$f]=${R[$kind/$who/$f]:-}; done
+    fi
+    awk -v o="${R[$kind/$who/other_cores]}" -v n="$NOISE_CORES" 'BEGIN { exit !(o > n) }' || break
+  done
+  for f in $FIELDS; do R[$kind/$who/$f]=${keep[$f]}; done
+  if awk -v o="$best" -v n="$NOISE_CORES" 'BEGIN { exit !(o > n) }'; then
+    R[$kind/$who/status]=noisy; NOISY=$((NOISY + 1))
+  fi
+}
+NOISY=0
+for who in nginx registry mirror transship; do url_var="BLOB_URL_$who"; run_target blob "$who" "${!url_var}"; done
+for who in registry mirror transship; do url_var="MAN_URL_$who"; run_target manifest "$who" "${!url_var}"; done
 
 # ---------------------------------------------------------------- 5. report
 ratio() { # $1 / $2 with 2 decimals, "n/a" when either is missing
@@ -396,41 +498,45 @@ OUT_FILE="$OUT_DIR/proxy-throughput-$STAMP.txt"
 {
   echo "transship proxy-throughput benchmark — $(date -Is)"
   echo "host: $(uname -srm), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
-  echo "transship: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null | head -1) ]] && echo ' (dirty tree)'), jar sha256 $(sha256sum "$W/transship.jar" | cut -c1-12), $("$JDK/bin/java" -version 2>&1 | head -1)${TRANSSHIP_JAVA_OPTS:+, opts: $TRANSSHIP_JAVA_OPTS}"
+  echo "transship: layer format $TS_FORMAT, tag-ttl $TAG_TTL; $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null | head -1) ]] && echo ' (dirty tree)'), jar sha256 $(sha256sum "$W/transship.jar" | cut -c1-12), $("$JDK/bin/java" -version 2>&1 | head -1)${TRANSSHIP_JAVA_OPTS:+, opts: $TRANSSHIP_JAVA_OPTS}"
   echo "baselines: $(docker-registry --version 2>&1 | awk '{print $2, $3}'), $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes 1, sendfile on); load: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
   echo "load: wrk -t$THREADS -c$CONNS -d${DURATION}s (+${WARMUP}s unrecorded warm-up per target), keep-alive, all on 127.0.0.1"
   echo "blob: $BLOB_DIGEST, $BLOB_SIZE bytes (${LAYER_MIB} MiB random data, gzip -1); manifest: $MANIFEST_SIZE bytes by tag, Accept: $MANIFEST_TYPE"
+  echo "background load before measuring: $START_BUSY busy cores of $(nproc)$(awk -v x="$START_BUSY" 'BEGIN { if (x > 0.25) print "  <-- NOT IDLE: figures are noisy" }')"
   echo "units: GB = 1e9 bytes; GB/s = bytes read / wrk duration; CPU = utime+stime of the server pid (/proc/pid/stat)"
   echo
   echo "BLOB GET (64 MiB layer)"
-  printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %9s %8s\n' target check requests "GB/s" "wrk xfer/s" "p50 ms" "p99 ms" "srv CPU s" "CPU-s/GB" "srv cores" "wrk cores" machine
+  printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %8s %9s %11s\n' target check requests "GB/s" "wrk xfer/s" "p50 ms" "p99 ms" "srv CPU s" "CPU-s/GB" "srv cores" "up cores" "wrk cores" "other cores"
   for who in nginx registry mirror transship; do
-    printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %9s %8s\n' "$(label $who)" "${R[blob/$who/status]:-?}" "${R[blob/$who/requests]:-}" \
+    printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %8s %9s %11s\n' "$(label $who)" "${R[blob/$who/status]:-?}" "${R[blob/$who/requests]:-}" \
       "${R[blob/$who/gbps]:-}" "${R[blob/$who/wrk_tps]:-}" "${R[blob/$who/p50]:-}" "${R[blob/$who/p99]:-}" "${R[blob/$who/cpu_s]:-}" \
-      "${R[blob/$who/cpu_per_gb]:-}" "${R[blob/$who/srv_cores]:-}" "${R[blob/$who/wrk_cores]:-}" "${R[blob/$who/machine]:-}"
+      "${R[blob/$who/cpu_per_gb]:-}" "${R[blob/$who/srv_cores]:-}" "${R[blob/$who/up_cores]:-}" "${R[blob/$who/wrk_cores]:-}" "${R[blob/$who/other_cores]:-}"
   done
   echo
   echo "MANIFEST GET by tag"
-  printf '%-26s %-6s %9s %10s %8s %8s %10s %9s %9s %8s\n' target check requests "req/s" "p50 ms" "p99 ms" "srv CPU s" "srv cores" "wrk cores" machine
+  printf '%-26s %-6s %9s %10s %8s %8s %10s %9s %8s %9s %11s\n' target check requests "req/s" "p50 ms" "p99 ms" "srv CPU s" "srv cores" "up cores" "wrk cores" "other cores"
   for who in registry mirror transship; do
-    printf '%-26s %-6s %9s %10s %8s %8s %10s %9s %9s %8s\n' "$(label $who)" "${R[manifest/$who/status]:-?}" "${R[manifest/$who/requests]:-}" \
+    printf '%-26s %-6s %9s %10s %8s %8s %10s %9s %8s %9s %11s\n' "$(label $who)" "${R[manifest/$who/status]:-?}" "${R[manifest/$who/requests]:-}" \
       "${R[manifest/$who/rps]:-}" "${R[manifest/$who/p50]:-}" "${R[manifest/$who/p99]:-}" "${R[manifest/$who/cpu_s]:-}" \
-      "${R[manifest/$who/srv_cores]:-}" "${R[manifest/$who/wrk_cores]:-}" "${R[manifest/$who/machine]:-}"
+      "${R[manifest/$who/srv_cores]:-}" "${R[manifest/$who/up_cores]:-}" "${R[manifest/$who/wrk_cores]:-}" "${R[manifest/$who/other_cores]:-}"
   done
   echo
   echo "RATIOS (transship / baseline; >1 = transship higher)"
-  printf '  %-52s %s\n' "blob throughput   transship / nginx static" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/nginx/gbps]:-}")"
-  printf '  %-52s %s\n' "blob throughput   transship / docker-registry direct" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/registry/gbps]:-}")"
-  printf '  %-52s %s\n' "blob throughput   transship / distribution proxy mode" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/mirror/gbps]:-}")"
-  printf '  %-52s %s   (<1 = transship cheaper)\n' "CPU-s per GB     transship / docker-registry direct" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/registry/cpu_per_gb]:-}")"
-  printf '  %-52s %s   (<1 = transship cheaper)\n' "CPU-s per GB     transship / nginx static" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/nginx/cpu_per_gb]:-}")"
-  printf '  %-52s %s\n' "manifest req/s    transship / docker-registry direct" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/registry/rps]:-}")"
-  printf '  %-52s %s\n' "manifest req/s    transship / distribution proxy mode" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/mirror/rps]:-}")"
+  printf '  %-56s %s\n' "blob throughput   transship / nginx static" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/nginx/gbps]:-}")"
+  printf '  %-56s %s\n' "blob throughput   transship / docker-registry direct" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/registry/gbps]:-}")"
+  printf '  %-56s %s\n' "blob throughput   transship / distribution proxy mode" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/mirror/gbps]:-}")"
+  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / docker-registry direct" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/registry/cpu_per_gb]:-}")"
+  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / nginx static" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/nginx/cpu_per_gb]:-}")"
+  printf '  %-56s %s\n' "manifest req/s    transship / docker-registry direct" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/registry/rps]:-}")"
+  printf '  %-56s %s\n' "manifest req/s    transship / distribution proxy mode" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/mirror/rps]:-}")"
   echo
   if (( FAILURES > 0 )); then
     echo "RESULT: $FAILURES run(s) FAILED their checks — the figures above for those runs are not valid"
   else
     echo "RESULT: all runs clean (HTTP 200 only, no socket errors, full bodies, no transship cache misses)"
+  fi
+  if (( NOISY > 0 )); then
+    echo "WARNING: $NOISY run(s) marked noisy: other processes used > $NOISE_CORES cores during them even after $NOISE_RETRIES repeat(s); treat those figures as lower bounds"
   fi
 } | tee "$OUT_FILE"
 log "results written to $OUT_FILE"

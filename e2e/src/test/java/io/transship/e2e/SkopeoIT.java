@@ -122,8 +122,7 @@ class SkopeoIT {
     assertThat(p.topDigests()).as("schema2 manifest digest via proxy").isEqualTo(d.topDigests());
     assertThat(p.blobs()).isEqualTo(d.blobs());
     // same layers and config blob as the OCI image; only the manifest differs
-    List<String> layers =
-        new ArrayList<>(images.appLayers().stream().map(TestImages.Blob::digest).toList());
+    List<String> layers = images.appLayers().stream().map(TestImages.Blob::digest).toList();
     assertThat(p.blobs()).containsAll(layers).contains(images.appConfig().digest());
   }
 

@@ -29,16 +29,22 @@ public final class Transship implements AutoCloseable {
   private final Path dir;
   private final Map<String, Upstream> upstreams;
   private final String defaultUpstream;
+  private final String format;
   private int port;
   private int adminPort;
   private Daemon daemon;
 
   private Transship(
-      String name, Path dir, Map<String, Upstream> upstreams, String defaultUpstream) {
+      String name,
+      Path dir,
+      Map<String, Upstream> upstreams,
+      String defaultUpstream,
+      String format) {
     this.name = name;
     this.dir = dir;
     this.upstreams = upstreams;
     this.defaultUpstream = defaultUpstream;
+    this.format = format;
   }
 
   /**
@@ -53,6 +59,13 @@ public final class Transship implements AutoCloseable {
   public static final class Config {
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
     private String defaultUpstream;
+    private String format = "none";
+
+    /** The layer format every upstream serves by default ({@code none}: pass-through). */
+    public Config format(String format) {
+      this.format = format;
+      return this;
+    }
 
     public Config with(String alias, DockerRegistry registry) {
       upstreams.put(alias, Upstream.of(registry));
@@ -72,7 +85,8 @@ public final class Transship implements AutoCloseable {
     /** Starts a proxy with an empty cache in {@code env}'s directory {@code proxy-<name>}. */
     public Transship start(E2eEnv env, String name) {
       String def = defaultUpstream != null ? defaultUpstream : upstreams.keySet().iterator().next();
-      Transship t = new Transship(name, env.dir("proxy-" + name), Map.copyOf(upstreams), def);
+      Transship t =
+          new Transship(name, env.dir("proxy-" + name), Map.copyOf(upstreams), def, format);
       env.track(t);
       t.start(env);
       return t;
@@ -126,6 +140,7 @@ public final class Transship implements AutoCloseable {
         .append(dir.resolve("data"))
         .append("\", max-bytes: 10GiB } }\n");
     y.append("default-upstream: ").append(defaultUpstream).append('\n');
+    y.append("upstream-defaults: { format: ").append(format).append(" }\n");
     y.append("upstreams:\n");
     upstreams.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())

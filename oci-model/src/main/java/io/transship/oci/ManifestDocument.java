@@ -14,7 +14,9 @@ public record ManifestDocument(byte[] bytes, String mediaType, Digest digest) {
   /** Clients refuse manifests over 4 MiB (OCI distribution spec, "Pushing Manifests"). */
   public static final int MAX_BYTES = 4 * 1024 * 1024;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   public ManifestDocument {
     bytes = bytes.clone();

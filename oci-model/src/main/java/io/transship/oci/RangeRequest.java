@@ -31,8 +31,8 @@ public sealed interface RangeRequest {
    * Unsatisfiable members of a set with at least one satisfiable member are dropped.
    */
   static RangeRequest parse(String header, long size) {
-    if (header == null) {
-      return new Whole();
+    if (header == null || size == 0) {
+      return new Whole(); // RFC 9110 14.2: a server may ignore Range; nothing to cut from nothing
     }
     String trimmed = header.trim();
     if (!trimmed.regionMatches(true, 0, "bytes=", 0, 6)) {

@@ -18,7 +18,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "transship 0.1.0",
     description = "A pull-through OCI registry proxy that transcodes layers on first pull.",
-    subcommands = {Main.Serve.class})
+    subcommands = {
+      Main.Serve.class,
+      io.transship.server.cli.WarmCommand.class,
+      io.transship.server.cli.ResolveCommand.class,
+      io.transship.server.cli.ConvertCommand.class
+    })
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {

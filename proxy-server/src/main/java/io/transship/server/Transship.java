@@ -5,8 +5,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.transship.server.config.TransshipConfig;
+import io.transship.server.http.AdminEndpoints;
 import io.transship.server.http.HttpServer;
 import io.transship.server.routing.RequestRouter;
+import io.transship.server.service.AdminService;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
 import io.transship.server.upstream.RegistryClients;
@@ -15,6 +17,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,16 +53,38 @@ public final class Transship implements AutoCloseable {
             root.resolve(FilesystemObjectStore.TMP_DIR),
             Clock.systemUTC(),
             config.tagTtl(),
+            config.conversion(),
             metrics);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
+    AdminService admin = new AdminService(router, service);
     HttpServer server =
         HttpServer.start(
             config.listen().toSocketAddress(),
             config.adminListen().toSocketAddress(),
             router,
             service,
-            prometheus::scrape,
-            () -> storageProblem(root));
+            new AdminEndpoints() {
+              @Override
+              public String scrape() {
+                return prometheus.scrape();
+              }
+
+              @Override
+              public String notReadyReason() {
+                return storageProblem(root);
+              }
+
+              @Override
+              public String resolve(String image, String format) {
+                return admin.resolve(image, format);
+              }
+
+              @Override
+              public void warm(
+                  String image, String format, List<String> platforms, Consumer<String> progress) {
+                admin.warm(image, format, platforms, progress);
+              }
+            });
     LOG.info(
         "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
         config.listen(),

@@ -52,6 +52,32 @@ public final class StorageKeys {
     return manifest(digest) + ".type";
   }
 
+  /**
+   * {@code conversions/layers/<settings>/<alg>/<hex>}: the descriptor of the converted form of a
+   * source layer, for conversion settings {@code settings} (e.g. {@code zstd-l3}).
+   */
+  public static String convertedLayer(String settings, Digest source) {
+    return "conversions/layers/"
+        + encodeSegment(settings)
+        + "/"
+        + source.algorithm()
+        + "/"
+        + source.encoded();
+  }
+
+  /**
+   * {@code conversions/manifests/<format>/<alg>/<hex>}: the digest of the converted form of a
+   * source manifest.
+   */
+  public static String convertedManifest(String format, Digest source) {
+    return "conversions/manifests/"
+        + encodeSegment(format)
+        + "/"
+        + source.algorithm()
+        + "/"
+        + source.encoded();
+  }
+
   /** {@code tags/<upstream>/<repository>/_tags/<tag>}, every part percent-encoded. */
   public static String tag(String upstream, String repository, String tag) {
     return tagPrefix(upstream, repository) + encodeSegment(tag);

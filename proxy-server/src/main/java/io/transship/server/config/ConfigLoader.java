@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -130,7 +131,7 @@ public final class ConfigLoader {
     var storage =
         new TransshipConfig.StorageConfig(
             Path.of(text(fs, "root", "storage.filesystem.root")),
-            Sizes.parseBytes(text(fs, "max-bytes", "storage.filesystem.max-bytes")));
+            bytes(fs, "max-bytes", "storage.filesystem.max-bytes"));
     JsonNode upstreamDefaults = tree.path("upstream-defaults");
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     JsonNode upstreamNodes = tree.path("upstreams");
@@ -139,6 +140,10 @@ public final class ConfigLoader {
       Map.Entry<String, JsonNode> entry = it.next();
       if (entry.getValue().isNull()) {
         continue;
+      }
+      if (!entry.getValue().isObject()) {
+        throw new ConfigException(
+            "upstreams." + entry.getKey() + " must be a mapping, e.g. { url: https://... }");
       }
       ObjectNode merged = JsonNodeFactory.instance.objectNode();
       if (upstreamDefaults.isObject()) {
@@ -152,12 +157,36 @@ public final class ConfigLoader {
           HostPort.parse(text(tree, "listen", "listen")),
           HostPort.parse(text(tree.path("admin"), "listen", "admin.listen")),
           storage,
-          Sizes.parseDuration(text(tree.path("cache"), "tag-ttl", "cache.tag-ttl")),
+          duration(tree.path("cache"), "tag-ttl", "cache.tag-ttl"),
           tree.path("default-upstream").asText(""),
-          upstreams);
+          upstreams,
+          bindConversion(tree.path("conversion")));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
+  }
+
+  private static ConversionConfig bindConversion(JsonNode node) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    int threads = node.path("zstd-threads").asInt(0);
+    int workers = node.path("workers").asInt(0);
+    String unknown = node.path("unknown-clients").asText("convert");
+    if (!unknown.equals("convert") && !unknown.equals("original")) {
+      throw new ConfigException("conversion.unknown-clients must be convert or original");
+    }
+    int level = node.path("zstd-level").asInt(3);
+    if (level < 1 || level > 19) {
+      throw new ConfigException("conversion.zstd-level must be between 1 and 19");
+    }
+    return new ConversionConfig(
+        node.has("deadline")
+            ? duration(node, "deadline", "conversion.deadline")
+            : Duration.ofSeconds(20),
+        level,
+        threads > 0 ? threads : Math.min(4, cores),
+        workers > 0 ? workers : cores,
+        node.path("include-uncompressed").asBoolean(false),
+        unknown.equals("convert"));
   }
 
   private static UpstreamConfig bindUpstream(String alias, JsonNode node) {
@@ -188,12 +217,29 @@ public final class ConfigLoader {
           node.hasNonNull("password") ? node.get("password").asText() : null,
           node.path("insecure-skip-verify").asBoolean(false),
           node.hasNonNull("ca-file") ? Path.of(node.get("ca-file").asText()) : null,
-          Sizes.parseDuration(text(node, "connect-timeout", where + ".connect-timeout")),
-          Sizes.parseDuration(text(node, "response-timeout", where + ".response-timeout")),
-          Sizes.parseDuration(text(node, "body-idle-timeout", where + ".body-idle-timeout")),
-          Integer.parseInt(text(node, "max-attempts", where + ".max-attempts")));
+          duration(node, "connect-timeout", where + ".connect-timeout"),
+          duration(node, "response-timeout", where + ".response-timeout"),
+          duration(node, "body-idle-timeout", where + ".body-idle-timeout"),
+          Integer.parseInt(text(node, "max-attempts", where + ".max-attempts")),
+          Formats.parse(node.path("format").asText("none"), where + ".format"));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(where + ": " + e.getMessage());
+    }
+  }
+
+  private static long bytes(JsonNode node, String field, String path) {
+    try {
+      return Sizes.parseBytes(text(node, field, path));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + ": " + e.getMessage());
+    }
+  }
+
+  private static Duration duration(JsonNode node, String field, String path) {
+    try {
+      return Sizes.parseDuration(text(node, field, path));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + ": " + e.getMessage());
     }
   }
 

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param tagTtl how long a tag's digest is trusted before it is revalidated upstream with a HEAD
  * @param defaultUpstream the upstream for requests with neither a path prefix nor {@code ?ns=}
  * @param upstreams configured upstream registries by alias; nothing else is reachable
+ * @param conversion how layers are converted
  */
 public record TransshipConfig(
     HostPort listen,
@@ -20,7 +21,8 @@ public record TransshipConfig(
     StorageConfig storage,
     Duration tagTtl,
     String defaultUpstream,
-    Map<String, UpstreamConfig> upstreams) {
+    Map<String, UpstreamConfig> upstreams,
+    ConversionConfig conversion) {
 
   public TransshipConfig {
     upstreams = Map.copyOf(upstreams);

@@ -20,6 +20,7 @@ import java.util.List;
  * @param responseTimeout time to wait for response headers
  * @param bodyIdleTimeout a body that delivers no byte for this long is aborted
  * @param maxAttempts attempts per request on connection errors, 5xx and 429 (1 = no retry)
+ * @param format the layer format clients get by default: {@code zstd} or {@code none}
  */
 public record UpstreamConfig(
     String alias,
@@ -33,7 +34,8 @@ public record UpstreamConfig(
     Duration connectTimeout,
     Duration responseTimeout,
     Duration bodyIdleTimeout,
-    int maxAttempts) {
+    int maxAttempts,
+    String format) {
 
   public UpstreamConfig {
     hosts = List.copyOf(hosts);

@@ -1,34 +1,43 @@
 package io.transship.server.http;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.transship.oci.ErrorCode;
+import io.transship.oci.RegistryException;
+import io.transship.server.reply.Body;
+import io.transship.server.reply.ErrorReplies;
+import io.transship.server.reply.Reply;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The admin port: {@code /metrics} (Prometheus text), {@code /healthz} (the process runs) and
- * {@code /readyz} (it can serve: storage usable). Scrapes run on a worker thread.
+ * The admin port: {@code /metrics} (Prometheus text), {@code /healthz}, {@code /readyz}, {@code GET
+ * /resolve?image=&format=} and {@code POST /warm?image=&format=&platform=} (JSON progress lines,
+ * streamed). Work runs on a worker thread, never on the event loop.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-
-  /** What the admin endpoints report. */
-  interface AdminEndpoints {
-    String scrape();
-
-    /** Empty when ready, else the reason it is not. */
-    String notReadyReason();
-  }
+  private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
   private final AdminEndpoints endpoints;
   private final ExecutorService workers;
@@ -40,37 +49,120 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-    String path = new QueryStringDecoder(request.uri()).path();
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
-    workers.execute(() -> {
-      FullHttpResponse response =
-          switch (path) {
-            case "/metrics" ->
-                text(HttpResponseStatus.OK, endpoints::scrape, "text/plain; version=0.0.4");
-            case "/healthz" -> text(HttpResponseStatus.OK, () -> "ok\n", "text/plain");
-            case "/readyz" -> {
-              String reason = endpoints.notReadyReason();
-              yield reason.isEmpty()
-                  ? text(HttpResponseStatus.OK, () -> "ready\n", "text/plain")
-                  : text(HttpResponseStatus.SERVICE_UNAVAILABLE, () -> reason + "\n", "text/plain");
-            }
-            default -> text(HttpResponseStatus.NOT_FOUND, () -> "not found\n", "text/plain");
-          };
-      HttpUtil.setKeepAlive(response, keepAlive);
-      var future = ctx.writeAndFlush(response);
-      if (!keepAlive) {
-        future.addListener(ChannelFutureListener.CLOSE);
-      }
-    });
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    HttpMethod method = request.method();
+    Channel channel = ctx.channel();
+    workers.execute(() -> serve(channel, method, uri));
   }
 
-  private static FullHttpResponse text(
-      HttpResponseStatus status, Supplier<String> body, String contentType) {
-    byte[] bytes = body.get().getBytes(StandardCharsets.UTF_8);
+  private void serve(Channel channel, HttpMethod method, QueryStringDecoder uri) {
+    Map<String, List<String>> query = uri.parameters();
+    try {
+      switch (uri.path()) {
+        case "/metrics" ->
+            text(channel, HttpResponseStatus.OK, endpoints.scrape(), "text/plain; version=0.0.4");
+        case "/healthz" -> text(channel, HttpResponseStatus.OK, "ok\n", "text/plain");
+        case "/readyz" -> {
+          String reason = endpoints.notReadyReason();
+          if (reason.isEmpty()) {
+            text(channel, HttpResponseStatus.OK, "ready\n", "text/plain");
+          } else {
+            text(channel, HttpResponseStatus.SERVICE_UNAVAILABLE, reason + "\n", "text/plain");
+          }
+        }
+        case "/resolve" ->
+            text(
+                channel,
+                HttpResponseStatus.OK,
+                endpoints.resolve(required(query, "image"), first(query, "format")) + "\n",
+                "application/json");
+        case "/warm" -> {
+          if (!HttpMethod.POST.equals(method)) {
+            throw new RegistryException(ErrorCode.UNSUPPORTED, "use POST /warm");
+          }
+          warm(channel, query);
+        }
+        default -> text(channel, HttpResponseStatus.NOT_FOUND, "not found\n", "text/plain");
+      }
+    } catch (RegistryException e) {
+      error(channel, ErrorReplies.of(e));
+    } catch (RuntimeException e) {
+      LOG.error("admin {} failed", uri.path(), e);
+      error(channel, ErrorReplies.internal());
+    }
+  }
+
+  private void warm(Channel channel, Map<String, List<String>> query) {
+    String image = required(query, "image");
+    List<String> platforms = query.getOrDefault("platform", List.of());
+    boolean[] started = {false};
+    try {
+      endpoints.warm(
+          image,
+          first(query, "format"),
+          platforms,
+          line -> {
+            if (!started[0]) {
+              HttpResponse head =
+                  new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+              head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-ndjson");
+              head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+              head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+              channel.write(head);
+              started[0] = true;
+            }
+            channel.writeAndFlush(
+                new DefaultHttpContent(Unpooled.copiedBuffer(line + "\n", StandardCharsets.UTF_8)));
+          });
+    } catch (RuntimeException e) {
+      if (!started[0]) {
+        throw e;
+      }
+      String message = e instanceof RegistryException ? e.getMessage() : "internal error";
+      channel.writeAndFlush(
+          new DefaultHttpContent(
+              Unpooled.copiedBuffer(
+                  "{\"event\":\"error\",\"message\":\"" + message.replace("\"", "'") + "\"}\n",
+                  StandardCharsets.UTF_8)));
+    }
+    channel
+        .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static String required(Map<String, List<String>> query, String name) {
+    String value = first(query, name);
+    if (value == null || value.isBlank()) {
+      throw new RegistryException(
+          ErrorCode.UNSUPPORTED, "query parameter " + name + " is required");
+    }
+    return value;
+  }
+
+  private static String first(Map<String, List<String>> query, String name) {
+    List<String> values = query.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  private static void error(Channel channel, Reply reply) {
+    byte[] body = reply.body() instanceof Body.Bytes bytes ? bytes.content() : new byte[0];
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(reply.status()),
+            Unpooled.wrappedBuffer(body));
+    reply.headers().forEach((name, value) -> response.headers().set(name, value));
+    HttpUtil.setContentLength(response, body.length);
+    channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static void text(
+      Channel channel, HttpResponseStatus status, String body, String contentType) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     HttpUtil.setContentLength(response, bytes.length);
-    return response;
+    channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -23,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Binds the registry listener and the admin listener on one Netty event-loop group (epoll when
@@ -44,8 +43,7 @@ public final class HttpServer implements AutoCloseable {
       InetSocketAddress admin,
       RequestRouter router,
       RegistryService service,
-      Supplier<String> scrape,
-      Supplier<String> notReadyReason)
+      AdminEndpoints endpoints)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     this.group =
@@ -77,18 +75,6 @@ public final class HttpServer implements AutoCloseable {
             .bind(listen)
             .sync()
             .channel();
-    AdminHandler.AdminEndpoints endpoints =
-        new AdminHandler.AdminEndpoints() {
-          @Override
-          public String scrape() {
-            return scrape.get();
-          }
-
-          @Override
-          public String notReadyReason() {
-            return notReadyReason.get();
-          }
-        };
     this.adminChannel =
         new ServerBootstrap()
             .group(group)
@@ -114,10 +100,9 @@ public final class HttpServer implements AutoCloseable {
       InetSocketAddress admin,
       RequestRouter router,
       RegistryService service,
-      Supplier<String> scrape,
-      Supplier<String> notReadyReason)
+      AdminEndpoints endpoints)
       throws InterruptedException {
-    return new HttpServer(listen, admin, router, service, scrape, notReadyReason);
+    return new HttpServer(listen, admin, router, service, endpoints);
   }
 
   /** The bound registry port (useful with port 0). */

@@ -5,6 +5,7 @@ import io.transship.oci.ErrorCode;
 import io.transship.oci.Reference;
 import io.transship.oci.RegistryException;
 import io.transship.oci.RepositoryName;
+import io.transship.server.config.Formats;
 import io.transship.server.config.UpstreamConfig;
 import java.util.List;
 import java.util.Locale;
@@ -87,8 +88,27 @@ public final class RequestRouter {
     throw new RegistryException(ErrorCode.NAME_UNKNOWN, "unknown registry endpoint", path);
   }
 
-  /** Picks the upstream and repository for the {@code <name>} part of a path. */
-  Route routeFor(String name, Map<String, List<String>> query) {
+  /**
+   * Routes an image name as users write it ({@code docker.io/library/alpine}, {@code
+   * zstd/lab/app}), for the admin endpoints and the CLI.
+   */
+  public Route routeImage(String name) {
+    return routeFor(name, Map.of());
+  }
+
+  /**
+   * Picks the format, upstream and repository for the {@code <name>} part of a path: an optional
+   * leading format selector ({@code zstd/}, {@code none/}), then {@code ?ns=}, an alias prefix or
+   * the default upstream.
+   */
+  Route routeFor(String fullName, Map<String, List<String>> query) {
+    String selector = null;
+    String name = fullName;
+    int first = fullName.indexOf('/');
+    if (first > 0 && Formats.ALL.contains(fullName.substring(0, first))) {
+      selector = fullName.substring(0, first);
+      name = fullName.substring(first + 1);
+    }
     String ns = first(query, "ns");
     if (ns != null) {
       UpstreamConfig upstream =
@@ -96,13 +116,14 @@ public final class RequestRouter {
               .orElseThrow(() ->
                   new RegistryException(
                       ErrorCode.DENIED, "registry host '" + ns + "' is not configured", ns));
-      return new Route(upstream, repository(upstream, name), name);
+      return new Route(upstream, repository(upstream, name), fullName, selector);
     }
     int slash = name.indexOf('/');
     if (slash > 0) {
       UpstreamConfig byAlias = upstreams.get(name.substring(0, slash));
       if (byAlias != null) {
-        return new Route(byAlias, repository(byAlias, name.substring(slash + 1)), name);
+        return new Route(
+            byAlias, repository(byAlias, name.substring(slash + 1)), fullName, selector);
       }
     }
     UpstreamConfig fallback = upstreams.get(defaultUpstream);
@@ -112,7 +133,7 @@ public final class RequestRouter {
           "no upstream: prefix the repository with one of " + upstreams.keySet(),
           name);
     }
-    return new Route(fallback, repository(fallback, name), name);
+    return new Route(fallback, repository(fallback, name), fullName, selector);
   }
 
   private Optional<UpstreamConfig> byHost(String host) {

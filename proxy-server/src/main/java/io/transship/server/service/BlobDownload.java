@@ -156,6 +156,25 @@ final class BlobDownload {
     }
   }
 
+  /** Blocks until the download finished: returns normally when stored, throws when it failed. */
+  void awaitDone() {
+    lock.lock();
+    try {
+      while (state != State.DONE && state != State.FAILED) {
+        try {
+          awaitChange();
+        } catch (IOException e) {
+          throw new RegistryException(ErrorCode.UNAVAILABLE, "interrupted");
+        }
+      }
+      if (state == State.FAILED) {
+        throw failure;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void awaitChange() throws IOException {
     try {
       changed.await(1, TimeUnit.SECONDS);

@@ -10,6 +10,7 @@ import io.transship.server.reply.RangeReplies;
 import io.transship.server.reply.RangeSource;
 import io.transship.server.reply.Reply;
 import io.transship.server.routing.RegistryRequest;
+import io.transship.server.routing.Route;
 import io.transship.server.upstream.RegistryClient;
 import io.transship.server.upstream.UpstreamResponse;
 import io.transship.storage.BlobStore;
@@ -85,6 +86,27 @@ public final class BlobService {
         throw new RegistryException(ErrorCode.UNAVAILABLE, "blob could not be cached; retry");
       }
     }
+  }
+
+  /**
+   * Makes sure the blob is in the store, downloading it (single flight) when it is not; blocks.
+   *
+   * @throws RegistryException when the upstream fails or the blob could not be stored
+   */
+  void ensureLocal(Route route, Digest digest) {
+    for (int attempt = 1; attempt <= MAX_JOIN_ATTEMPTS; attempt++) {
+      if (stat(digest).isPresent()) {
+        return;
+      }
+      downloads.join(route, digest).awaitDone();
+    }
+    if (stat(digest).isEmpty()) {
+      throw new RegistryException(ErrorCode.UNAVAILABLE, "blob " + digest + " could not be stored");
+    }
+  }
+
+  BlobStore store() {
+    return blobs;
   }
 
   private Optional<ObjectInfo> stat(Digest digest) {

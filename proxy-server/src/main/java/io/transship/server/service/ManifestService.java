@@ -39,25 +39,39 @@ public final class ManifestService {
   private final Clock clock;
   private final Duration tagTtl;
   private final ProxyMetrics metrics;
+  private final Conversion conversion;
+
+  /** What a client gets for a manifest resolved by tag: the source or its converted form. */
+  @FunctionalInterface
+  interface Conversion {
+    Conversion NONE = (route, client, source) -> source;
+
+    ManifestDocument forClient(
+        Route route, RegistryRequest.ClientInfo client, ManifestDocument source);
+  }
 
   ManifestService(
       Function<String, RegistryClient> clients,
       ManifestRepository repository,
       Clock clock,
       Duration tagTtl,
-      ProxyMetrics metrics) {
+      ProxyMetrics metrics,
+      Conversion conversion) {
     this.clients = clients;
     this.repository = repository;
     this.clock = clock;
     this.tagTtl = tagTtl;
     this.metrics = metrics;
+    this.conversion = conversion;
   }
 
   Reply serve(RegistryRequest.Manifest request) {
     ManifestDocument doc =
         switch (request.reference()) {
           case Reference.ByDigest byDigest -> byDigest(request.route(), byDigest.digest());
-          case Reference.Tag tag -> byTag(request.route(), tag.name());
+          case Reference.Tag tag ->
+              conversion.forClient(
+                  request.route(), request.client(), byTag(request.route(), tag.name()));
         };
     Reply reply = reply(doc);
     return request.head() ? reply.headOnly() : reply;

@@ -61,6 +61,63 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
         .increment();
   }
 
+  /** A layer conversion began. */
+  public void conversionStarted(String format) {
+    Counter.builder("transship.conversions.started")
+        .description("Layer conversions started")
+        .tag("format", format)
+        .register(registry)
+        .increment();
+  }
+
+  /** A layer conversion finished: bytes read from the source layer and written converted. */
+  public void conversionFinished(String format, Duration elapsed, long bytesIn, long bytesOut) {
+    Timer.builder("transship.conversions")
+        .description("Finished layer conversions and their duration")
+        .tag("format", format)
+        .register(registry)
+        .record(elapsed);
+    Counter.builder("transship.conversion.bytes.in")
+        .description("Compressed bytes of source layers converted")
+        .baseUnit("bytes")
+        .tag("format", format)
+        .register(registry)
+        .increment(bytesIn);
+    Counter.builder("transship.conversion.bytes.out")
+        .description("Bytes of converted layers written")
+        .baseUnit("bytes")
+        .tag("format", format)
+        .register(registry)
+        .increment(bytesOut);
+    Counter.builder("transship.conversion.bytes.saved")
+        .description("Source bytes minus converted bytes (negative when conversion grew a layer)")
+        .baseUnit("bytes")
+        .tag("format", format)
+        .register(registry)
+        .increment(bytesIn - bytesOut);
+  }
+
+  /** A layer conversion failed; the layer keeps its original form. */
+  public void conversionFailed(String format, String reason) {
+    Counter.builder("transship.conversions.failed")
+        .description("Layer conversions that failed, by reason")
+        .tags("format", format, "reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * What a manifest request for a converted format got: {@code converted}, {@code original} (client
+   * can't take it, or nothing convertible), or {@code deadline} (still converting).
+   */
+  public void conversionServed(String format, String outcome) {
+    Counter.builder("transship.conversion.manifests")
+        .description("Manifest requests for a converted format, by what was served")
+        .tags("format", format, "outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+
   @Override
   public void exchanged(String upstream, String operation, int status, Duration elapsed) {
     Timer.builder("transship.upstream.requests")

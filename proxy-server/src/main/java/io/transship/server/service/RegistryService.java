@@ -1,9 +1,14 @@
 package io.transship.server.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.transship.converter.ZstdOptions;
+import io.transship.oci.ManifestDocument;
+import io.transship.oci.Reference;
+import io.transship.server.config.ConversionConfig;
 import io.transship.server.reply.Body;
 import io.transship.server.reply.Reply;
 import io.transship.server.routing.RegistryRequest;
+import io.transship.server.routing.Route;
 import io.transship.server.upstream.RegistryClient;
 import io.transship.storage.BlobStore;
 import io.transship.storage.ObjectStore;
@@ -25,6 +30,7 @@ public final class RegistryService implements AutoCloseable {
   private final BlobService blobs;
   private final PassThroughService passThrough;
   private final BlobDownloads downloads;
+  private final ConversionService conversions;
   private final ProxyMetrics metrics;
 
   public RegistryService(
@@ -33,15 +39,53 @@ public final class RegistryService implements AutoCloseable {
       Path spoolDir,
       Clock clock,
       Duration tagTtl,
+      ConversionConfig conversionConfig,
       ProxyMetrics metrics)
       throws IOException {
     BlobStore blobStore = new BlobStore(store);
+    ManifestRepository repository = new ManifestRepository(store);
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics);
-    this.manifests =
-        new ManifestService(clients, new ManifestRepository(store), clock, tagTtl, metrics);
     this.blobs = new BlobService(clients, blobStore, downloads, metrics);
+    ManifestService sources =
+        new ManifestService(
+            clients, repository, clock, tagTtl, metrics, ManifestService.Conversion.NONE);
+    this.conversions =
+        new ConversionService(
+            blobs,
+            repository,
+            new ConversionIndex(store),
+            sources::byDigest,
+            new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads()),
+            conversionConfig.workers(),
+            conversionConfig.includeUncompressed(),
+            spoolDir,
+            metrics);
+    this.manifests =
+        new ManifestService(
+            clients,
+            repository,
+            clock,
+            tagTtl,
+            metrics,
+            new FormatNegotiation(
+                conversions,
+                new ClientPolicy(conversionConfig.convertForUnknownClients()),
+                conversionConfig.deadline(),
+                metrics));
     this.passThrough = new PassThroughService(clients);
+  }
+
+  /** Resolves a manifest reference to the upstream's document (no conversion). */
+  public ManifestDocument resolveSource(Route route, Reference reference) {
+    return switch (reference) {
+      case Reference.ByDigest byDigest -> manifests.byDigest(route, byDigest.digest());
+      case Reference.Tag tag -> manifests.byTag(route, tag.name());
+    };
+  }
+
+  public ConversionService conversions() {
+    return conversions;
   }
 
   public Reply handle(RegistryRequest request) {
@@ -72,6 +116,7 @@ public final class RegistryService implements AutoCloseable {
 
   @Override
   public void close() {
+    conversions.close();
     downloads.close();
   }
 }

@@ -1,6 +1,7 @@
 package io.transship.server.component;
 
 import io.transship.server.Transship;
+import io.transship.server.config.ConversionConfig;
 import io.transship.server.config.HostPort;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.config.UpstreamConfig;
@@ -26,6 +27,10 @@ final class ProxyHarness implements AutoCloseable {
     this.proxy = proxy;
   }
 
+  static ProxyHarness start(TransshipConfig config, FakeUpstream upstream) throws Exception {
+    return new ProxyHarness(upstream, Transship.start(config));
+  }
+
   static ProxyHarness start(FakeUpstream upstream, Path root, Duration tagTtl) throws Exception {
     return new ProxyHarness(upstream, Transship.start(config(upstream, root, tagTtl, null, null)));
   }
@@ -39,6 +44,17 @@ final class ProxyHarness implements AutoCloseable {
 
   static TransshipConfig config(
       FakeUpstream upstream, Path root, Duration tagTtl, String user, String password) {
+    return config(upstream, root, tagTtl, user, password, "none", ConversionConfig.defaults());
+  }
+
+  static TransshipConfig config(
+      FakeUpstream upstream,
+      Path root,
+      Duration tagTtl,
+      String user,
+      String password,
+      String format,
+      ConversionConfig conversion) {
     UpstreamConfig fake =
         new UpstreamConfig(
             "fake",
@@ -52,14 +68,16 @@ final class ProxyHarness implements AutoCloseable {
             Duration.ofSeconds(2),
             Duration.ofSeconds(10),
             Duration.ofSeconds(5),
-            3);
+            3,
+            format);
     return new TransshipConfig(
         new HostPort("127.0.0.1", 0),
         new HostPort("127.0.0.1", 0),
         new TransshipConfig.StorageConfig(root, 0),
         tagTtl,
         "fake",
-        Map.of("fake", fake));
+        Map.of("fake", fake),
+        conversion);
   }
 
   String base() {

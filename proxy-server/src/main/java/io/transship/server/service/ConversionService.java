@@ -1,0 +1,390 @@
+package io.transship.server.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.transship.converter.ImageConfig;
+import io.transship.converter.LayerReplacement;
+import io.transship.converter.LayerRules;
+import io.transship.converter.ManifestRewriter;
+import io.transship.converter.TranscodeResult;
+import io.transship.converter.ZstdOptions;
+import io.transship.converter.ZstdTranscoder;
+import io.transship.oci.Digest;
+import io.transship.oci.ManifestDocument;
+import io.transship.oci.MediaTypes;
+import io.transship.server.config.Formats;
+import io.transship.server.routing.Route;
+import io.transship.storage.BlobStore;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Converts images on first pull. Single flight at two levels: a source manifest is converted once
+ * per format, and a source layer once per conversion settings — across repositories, tags and
+ * concurrent requests. Downloads and orchestration run on virtual threads; the CPU-bound
+ * transcoding on a fixed pool sized by {@code conversion.workers}. A layer whose conversion fails
+ * keeps its original descriptor (an OCI manifest may mix compressions); an image in which nothing
+ * converted stays the original.
+ */
+public final class ConversionService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ConversionService.class);
+
+  private final BlobService blobs;
+  private final BlobStore store;
+  private final ManifestRepository repository;
+  private final ConversionIndex index;
+  private final BiFunction<Route, Digest, ManifestDocument> fetchManifest;
+  private final ZstdTranscoder zstd;
+  private final String zstdSettings;
+  private final boolean includeUncompressed;
+  private final Path spoolDir;
+  private final ProxyMetrics metrics;
+  private final ExecutorService cpu;
+  private final ExecutorService orchestration = Executors.newVirtualThreadPerTaskExecutor();
+  private final Map<String, CompletableFuture<LayerReplacement>> layers = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<ManifestDocument>> manifests =
+      new ConcurrentHashMap<>();
+
+  ConversionService(
+      BlobService blobs,
+      ManifestRepository repository,
+      ConversionIndex index,
+      BiFunction<Route, Digest, ManifestDocument> fetchManifest,
+      ZstdOptions zstdOptions,
+      int workers,
+      boolean includeUncompressed,
+      Path spoolDir,
+      ProxyMetrics metrics) {
+    this.blobs = blobs;
+    this.store = blobs.store();
+    this.repository = repository;
+    this.index = index;
+    this.fetchManifest = fetchManifest;
+    this.zstd = new ZstdTranscoder(zstdOptions);
+    this.zstdSettings = zstdOptions.settingsKey();
+    this.includeUncompressed = includeUncompressed;
+    this.spoolDir = spoolDir;
+    this.metrics = metrics;
+    this.cpu =
+        Executors.newFixedThreadPool(
+            workers, Thread.ofPlatform().daemon().name("transship-convert-", 0).factory());
+  }
+
+  /**
+   * The converted form of {@code source} if it is ready within {@code wait}; otherwise the source
+   * itself, while the conversion goes on in the background for the next request.
+   */
+  ManifestDocument convertedOrSource(
+      Route route, ManifestDocument source, String format, Duration wait) {
+    Optional<ManifestDocument> done = recorded(source, format);
+    if (done.isPresent()) {
+      return done.get();
+    }
+    CompletableFuture<ManifestDocument> conversion =
+        convert(route, source, format, ConversionListener.NONE);
+    try {
+      return conversion.get(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      metrics.conversionServed(format, "deadline");
+      LOG.info(
+          "conversion of {} to {} not done within {} ms; serving the original",
+          source.digest(),
+          format,
+          wait.toMillis());
+      return source;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return source;
+    } catch (ExecutionException e) {
+      LOG.warn("conversion of {} failed: {}", source.digest(), e.getCause().getMessage());
+      return source;
+    }
+  }
+
+  /** The finished conversion of {@code source}, if one is recorded and its manifest is stored. */
+  Optional<ManifestDocument> recorded(ManifestDocument source, String format) {
+    Optional<Digest> converted = index.manifest(format, source.digest());
+    if (converted.isEmpty()) {
+      return Optional.empty();
+    }
+    if (converted.get().equals(source.digest())) {
+      return Optional.of(source);
+    }
+    return repository.get(converted.get());
+  }
+
+  /** Converts {@code source} (single flight per source digest and format). */
+  public CompletableFuture<ManifestDocument> convert(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    String key = format + "/" + source.digest();
+    CompletableFuture<ManifestDocument> future =
+        manifests.computeIfAbsent(
+            key,
+            k ->
+                CompletableFuture.supplyAsync(
+                    () -> convertNow(route, source, format, listener), orchestration));
+    future.whenComplete((doc, error) -> manifests.remove(key, future));
+    return future;
+  }
+
+  private ManifestDocument convertNow(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    Optional<ManifestDocument> done = recorded(source, format);
+    if (done.isPresent()) {
+      listener.manifestFinished(source.digest(), done.get().digest());
+      return done.get();
+    }
+    listener.manifestStarted(source.digest(), source.mediaType());
+    ManifestDocument converted;
+    if (MediaTypes.isIndex(source.mediaType())) {
+      converted = convertIndex(route, source, format, listener);
+    } else if (MediaTypes.OCI_MANIFEST.equals(source.mediaType())
+        || MediaTypes.DOCKER_MANIFEST.equals(source.mediaType())) {
+      converted = convertImage(route, source, format, listener);
+    } else {
+      converted = source; // schema1 and anything unknown pass through
+    }
+    if (converted != source) {
+      repository.put(converted);
+    }
+    index.putManifest(format, source.digest(), converted.digest());
+    listener.manifestFinished(source.digest(), converted.digest());
+    return converted;
+  }
+
+  private ManifestDocument convertIndex(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    Map<Digest, CompletableFuture<ManifestDocument>> children = new LinkedHashMap<>();
+    for (JsonNode child : source.json().path("manifests")) {
+      String type = child.path("mediaType").asText();
+      boolean image =
+          MediaTypes.OCI_MANIFEST.equals(type) || MediaTypes.DOCKER_MANIFEST.equals(type);
+      if (!image || LayerRules.isAttestationChild(child)) {
+        continue;
+      }
+      Digest digest = Digest.parse(child.path("digest").asText());
+      ManifestDocument childDoc = fetchManifest.apply(route, digest);
+      children.put(digest, convert(route, childDoc, format, listener));
+    }
+    Map<Digest, ManifestDocument> converted = new HashMap<>();
+    children.forEach((digest, future) -> {
+      ManifestDocument result = future.join();
+      if (!result.digest().equals(digest)) {
+        converted.put(digest, result);
+      }
+    });
+    if (converted.isEmpty()) {
+      return source;
+    }
+    byte[] bytes = ManifestRewriter.rewriteIndex(source, converted, format);
+    return ManifestDocument.of(bytes, MediaTypes.OCI_INDEX);
+  }
+
+  private ManifestDocument convertImage(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    JsonNode json = source.json();
+    JsonNode config = json.path("config");
+    if (!LayerRules.isImageConfig(config.path("mediaType").asText())) {
+      return source; // an artifact, not an image
+    }
+    List<Integer> convertible = new ArrayList<>();
+    JsonNode layerNodes = json.path("layers");
+    for (int i = 0; i < layerNodes.size(); i++) {
+      JsonNode layer = layerNodes.get(i);
+      if (LayerRules.isConvertibleLayer(
+          layer.path("mediaType").asText(),
+          layer.has("urls"),
+          annotations(layer),
+          includeUncompressed)) {
+        convertible.add(i);
+      }
+    }
+    if (convertible.isEmpty()) {
+      return source;
+    }
+    List<Digest> diffIds = diffIds(route, Digest.parse(config.path("digest").asText()));
+    if (diffIds.size() != layerNodes.size()) {
+      LOG.warn(
+          "{}: config lists {} diff_ids for {} layers; not converting",
+          source.digest(),
+          diffIds.size(),
+          layerNodes.size());
+      return source;
+    }
+    Map<Digest, CompletableFuture<LayerReplacement>> futures = new LinkedHashMap<>();
+    for (int i : convertible) {
+      JsonNode layer = layerNodes.get(i);
+      Digest digest = Digest.parse(layer.path("digest").asText());
+      futures.put(
+          digest,
+          convertLayer(
+              route,
+              digest,
+              layer.path("size").asLong(),
+              layer.path("mediaType").asText(),
+              diffIds.get(i),
+              listener));
+    }
+    Map<Digest, LayerReplacement> replacements = new LinkedHashMap<>();
+    futures.forEach((digest, future) -> {
+      try {
+        replacements.put(digest, future.join());
+      } catch (CompletionException e) {
+        LOG.warn("layer {} keeps its original form: {}", digest, rootMessage(e));
+      }
+    });
+    if (replacements.isEmpty()) {
+      return source;
+    }
+    byte[] bytes = ManifestRewriter.rewriteImage(source, replacements, null, 0, format);
+    return ManifestDocument.of(bytes, MediaTypes.OCI_MANIFEST);
+  }
+
+  private List<Digest> diffIds(Route route, Digest config) {
+    blobs.ensureLocal(route, config);
+    try (InputStream in = store.open(config, null)) {
+      return ImageConfig.diffIds(in.readNBytes(ManifestDocument.MAX_BYTES));
+    } catch (IOException e) {
+      LOG.warn("cannot read config {}: {}", config, e.getMessage());
+      return List.of();
+    }
+  }
+
+  /** Converts one layer (single flight per source digest and settings). */
+  CompletableFuture<LayerReplacement> convertLayer(
+      Route route,
+      Digest digest,
+      long size,
+      String mediaType,
+      Digest diffId,
+      ConversionListener listener) {
+    String key = zstdSettings + "/" + digest;
+    listener.layerStarted(digest, size);
+    CompletableFuture<LayerReplacement> future =
+        layers.computeIfAbsent(
+            key,
+            k ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      Optional<LayerReplacement> done = storedConversion(digest);
+                      if (done.isPresent()) {
+                        return done.get();
+                      }
+                      blobs.ensureLocal(route, digest); // on a virtual thread: may download
+                      return CompletableFuture.supplyAsync(
+                              () -> transcode(digest, mediaType, diffId), cpu)
+                          .join();
+                    },
+                    orchestration));
+    future.whenComplete((converted, error) -> {
+      layers.remove(key, future);
+      if (error == null) {
+        listener.layerFinished(digest, converted);
+      } else {
+        listener.layerFailed(digest, rootMessage(error));
+      }
+    });
+    return future;
+  }
+
+  private Optional<LayerReplacement> storedConversion(Digest source) {
+    Optional<LayerReplacement> recorded = index.layer(zstdSettings, source);
+    try {
+      if (recorded.isPresent() && store.stat(recorded.get().digest()).isPresent()) {
+        return recorded;
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot stat converted layer of {}: {}", source, e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  private LayerReplacement transcode(Digest source, String mediaType, Digest diffId) {
+    long started = System.nanoTime();
+    metrics.conversionStarted(Formats.ZSTD);
+    Path spool =
+        spoolDir.resolve("convert-" + source.encoded() + "-" + UUID.randomUUID() + ".part");
+    try {
+      long sourceSize = store.stat(source).orElseThrow(() -> new IOException("source gone")).size();
+      TranscodeResult result;
+      try (InputStream in = store.open(source, null);
+          FileOutputStream file = new FileOutputStream(spool.toFile());
+          OutputStream out = new BufferedOutputStream(file, 256 * 1024)) {
+        result = zstd.transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
+        out.flush();
+        file.getFD().sync();
+      }
+      store.putVerifiedFile(result.digest(), spool);
+      LayerReplacement converted =
+          new LayerReplacement(
+              result.mediaType(), result.digest(), result.size(), result.annotations());
+      index.putLayer(zstdSettings, source, converted);
+      metrics.conversionFinished(
+          Formats.ZSTD, Duration.ofNanos(System.nanoTime() - started), sourceSize, result.size());
+      LOG.info(
+          "converted layer {} ({} bytes) to {} {} ({} bytes) in {} ms",
+          source,
+          sourceSize,
+          Formats.ZSTD,
+          result.digest(),
+          result.size(),
+          Duration.ofNanos(System.nanoTime() - started).toMillis());
+      return converted;
+    } catch (IOException | RuntimeException e) {
+      metrics.conversionFailed(Formats.ZSTD, e.getClass().getSimpleName());
+      throw new CompletionException(e);
+    } finally {
+      try {
+        Files.deleteIfExists(spool);
+      } catch (IOException ignored) {
+        // removed with the rest of .tmp at the next start
+      }
+    }
+  }
+
+  private static Map<String, String> annotations(JsonNode descriptor) {
+    Map<String, String> annotations = new HashMap<>();
+    descriptor
+        .path("annotations")
+        .fields()
+        .forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
+    return annotations;
+  }
+
+  private static String rootMessage(Throwable error) {
+    Throwable cause = error;
+    while (cause.getCause() != null && cause != cause.getCause()) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+  }
+
+  @Override
+  public void close() {
+    cpu.shutdownNow();
+    orchestration.shutdownNow();
+  }
+}

@@ -1,0 +1,358 @@
+package io.transship.server.component;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.luben.zstd.ZstdInputStream;
+import io.transship.oci.Digest;
+import io.transship.oci.MediaTypes;
+import io.transship.server.config.ConversionConfig;
+import io.transship.server.testing.FakeUpstream;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** gzip → zstd conversion on first pull, against a real transship and an in-process upstream. */
+class ConversionProxyTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String CONTAINERD = "containerd/1.6.20";
+  static final String ACCEPT_ALL =
+      String.join(
+          ",",
+          MediaTypes.OCI_INDEX,
+          MediaTypes.OCI_MANIFEST,
+          MediaTypes.DOCKER_MANIFEST_LIST,
+          MediaTypes.DOCKER_MANIFEST);
+
+  @TempDir Path root;
+  FakeUpstream upstream;
+  ProxyHarness harness;
+
+  @BeforeEach
+  void start() {
+    upstream = FakeUpstream.start();
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    if (harness != null) {
+      harness.close();
+    }
+    upstream.close();
+  }
+
+  void startProxy(String format, Duration deadline) throws Exception {
+    ConversionConfig conversion = new ConversionConfig(deadline, 3, 2, 2, false, true);
+    harness =
+        ProxyHarness.start(
+            ProxyHarness.config(
+                upstream, root, Duration.ofMinutes(5), null, null, format, conversion),
+            upstream);
+  }
+
+  HttpResponse<byte[]> pull(String path, String userAgent, String accept) throws IOException {
+    return harness.get(path, "User-Agent", userAgent, "Accept", accept);
+  }
+
+  @Test
+  void aGzipImageIsServedAsZstdWithTheSameFileTree() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 1, 2, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    HttpResponse<byte[]> response = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    JsonNode manifest = JSON.readTree(response.body());
+    assertThat(response.headers().firstValue("Content-Type")).hasValue(MediaTypes.OCI_MANIFEST);
+    assertThat(manifest.path("annotations").path("io.transship.source.digest").asText())
+        .isEqualTo(image.manifest().toString());
+    for (int i = 0; i < 2; i++) {
+      JsonNode layer = manifest.path("layers").get(i);
+      assertThat(layer.path("mediaType").asText()).isEqualTo(MediaTypes.OCI_LAYER_ZSTD);
+      HttpResponse<byte[]> blob =
+          harness.get("/v2/fake/team/app/blobs/" + layer.path("digest").asText());
+      assertThat(blob.body()).hasSize(layer.path("size").asInt());
+      assertThat(Digest.sha256(blob.body()).toString()).isEqualTo(layer.path("digest").asText());
+      try (ZstdInputStream unzstd = new ZstdInputStream(new ByteArrayInputStream(blob.body()))) {
+        assertThat(unzstd.readAllBytes()).isEqualTo(image.tars().get(i));
+      }
+    }
+    // HEAD by tag and GET by digest agree on the converted manifest (containerd's pattern)
+    HttpResponse<byte[]> head =
+        harness.head(
+            "/v2/fake/team/app/manifests/v1", "User-Agent", CONTAINERD, "Accept", ACCEPT_ALL);
+    String digest = head.headers().firstValue("Docker-Content-Digest").orElseThrow();
+    assertThat(digest).isEqualTo(Digest.sha256(response.body()).toString());
+    assertThat(harness.get("/v2/fake/team/app/manifests/" + digest).body())
+        .isEqualTo(response.body());
+  }
+
+  @Test
+  void concurrentColdPullsConvertEachLayerOnce() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 2, 3, false);
+    TestImages.push(upstream, "other/app", "v1", 2, 3, false); // same layers, other repository
+    startProxy("zstd", Duration.ofSeconds(30));
+    List<String> digests = new ArrayList<>();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<HttpResponse<byte[]>>> pulls = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String repo = i % 2 == 0 ? "team/app" : "other/app";
+        pulls.add(
+            pool.submit(() -> pull("/v2/fake/" + repo + "/manifests/v1", CONTAINERD, ACCEPT_ALL)));
+      }
+      for (Future<HttpResponse<byte[]>> pull : pulls) {
+        digests.add(pull.get().headers().firstValue("Docker-Content-Digest").orElseThrow());
+      }
+    }
+    assertThat(digests).doesNotContain(image.manifest().toString()).containsOnly(digests.get(0));
+    assertThat(metric("transship_conversions_started_total")).isEqualTo(3.0);
+    for (Digest layer : image.layers()) {
+      assertThat(upstream.count("GET", "/blobs/" + layer)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSlowConversionServesTheOriginalInTimeAndTheConvertedOneLater() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 3, 1, false);
+    upstream.delayMillis("/blobs/", 1500);
+    startProxy("zstd", Duration.ofMillis(200));
+    HttpResponse<byte[]> first = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    assertThat(first.body()).isEqualTo(image.manifestBytes());
+    String converted = null;
+    for (int i = 0; i < 100 && converted == null; i++) {
+      HttpResponse<byte[]> again = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+      if (!again
+          .headers()
+          .firstValue("Docker-Content-Digest")
+          .orElseThrow()
+          .equals(image.manifest().toString())) {
+        converted = new String(again.body(), StandardCharsets.UTF_8);
+      } else {
+        Thread.sleep(100);
+      }
+    }
+    assertThat(converted).contains(MediaTypes.OCI_LAYER_ZSTD);
+    assertThat(metric("transship_conversion_manifests_total{format=\"zstd\",outcome=\"original\"}"))
+        .isGreaterThanOrEqualTo(1.0);
+  }
+
+  @Test
+  void conversionsSurviveARestart() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 4, 2, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    String converted =
+        pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL)
+            .headers()
+            .firstValue("Docker-Content-Digest")
+            .orElseThrow();
+    harness.close();
+    startProxy("zstd", Duration.ofSeconds(30));
+    upstream.setDown(true);
+    HttpResponse<byte[]> again = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    assertThat(again.headers().firstValue("Docker-Content-Digest")).hasValue(converted);
+    assertThat(metric("transship_conversions_started_total")).isZero();
+  }
+
+  @Test
+  void clientsThatCannotUnpackZstdGetTheOriginal() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 5, 1, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    HttpResponse<byte[]> oldDocker =
+        pull(
+            "/v2/fake/team/app/manifests/v1",
+            "docker/20.10.24 go/go1.19.9 git-commit/5d6db84 kernel/5.10",
+            ACCEPT_ALL);
+    assertThat(oldDocker.body()).isEqualTo(image.manifestBytes());
+    HttpResponse<byte[]> noOci =
+        pull(
+            "/v2/fake/team/app/manifests/v1",
+            CONTAINERD,
+            MediaTypes.DOCKER_MANIFEST + "," + MediaTypes.DOCKER_MANIFEST_LIST);
+    assertThat(noOci.body()).isEqualTo(image.manifestBytes());
+    HttpResponse<byte[]> newDocker =
+        pull("/v2/fake/team/app/manifests/v1", "docker/27.3.1 go/go1.22.7", ACCEPT_ALL);
+    assertThat(new String(newDocker.body(), StandardCharsets.UTF_8))
+        .contains(MediaTypes.OCI_LAYER_ZSTD);
+  }
+
+  @Test
+  void theUpstreamDigestIsServedUnchanged() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 6, 1, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    HttpResponse<byte[]> byDigest =
+        pull("/v2/fake/team/app/manifests/" + image.manifest(), CONTAINERD, ACCEPT_ALL);
+    assertThat(byDigest.body()).isEqualTo(image.manifestBytes());
+  }
+
+  @Test
+  void aDockerSchema2ImageBecomesOciWithTheSameConfig() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 7, 1, true);
+    startProxy("zstd", Duration.ofSeconds(30));
+    JsonNode manifest =
+        JSON.readTree(pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL).body());
+    JsonNode source = JSON.readTree(image.manifestBytes());
+    assertThat(manifest.path("mediaType").asText()).isEqualTo(MediaTypes.OCI_MANIFEST);
+    assertThat(manifest.path("config").path("mediaType").asText()).isEqualTo(MediaTypes.OCI_CONFIG);
+    assertThat(manifest.path("config").path("digest"))
+        .isEqualTo(source.path("config").path("digest"));
+  }
+
+  @Test
+  void aMultiArchIndexIsConvertedChildByChildLeavingAttestationsAlone() throws Exception {
+    TestImages.Image amd64 = TestImages.push(upstream, "team/app", null, 8, 1, false);
+    TestImages.Image arm64 = TestImages.push(upstream, "team/app", null, 9, 1, false);
+    TestImages.Image attestation = TestImages.push(upstream, "team/app", null, 10, 1, false);
+    String index =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_INDEX
+            + "\",\"manifests\":["
+            + child(amd64, "{\"architecture\":\"amd64\",\"os\":\"linux\"}", "")
+            + ","
+            + child(arm64, "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}", "")
+            + ","
+            + child(
+                attestation,
+                "{\"architecture\":\"unknown\",\"os\":\"unknown\"}",
+                ",\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}")
+            + "]}";
+    upstream.putManifest(
+        "team/app", "multi", index.getBytes(StandardCharsets.UTF_8), MediaTypes.OCI_INDEX);
+    startProxy("zstd", Duration.ofSeconds(30));
+    JsonNode converted =
+        JSON.readTree(pull("/v2/fake/team/app/manifests/multi", CONTAINERD, ACCEPT_ALL).body());
+    JsonNode children = converted.path("manifests");
+    assertThat(children.get(0).path("digest").asText()).isNotEqualTo(amd64.manifest().toString());
+    assertThat(children.get(1).path("digest").asText()).isNotEqualTo(arm64.manifest().toString());
+    assertThat(children.get(1).path("platform").path("variant").asText()).isEqualTo("v8");
+    assertThat(children.get(2).path("digest").asText())
+        .isEqualTo(attestation.manifest().toString());
+    JsonNode child =
+        JSON.readTree(
+            harness
+                .get("/v2/fake/team/app/manifests/" + children.get(0).path("digest").asText())
+                .body());
+    assertThat(child.path("layers").get(0).path("mediaType").asText())
+        .isEqualTo(MediaTypes.OCI_LAYER_ZSTD);
+  }
+
+  @Test
+  void aLayerWhoseDiffIdDoesNotMatchIsNotConverted() throws Exception {
+    byte[] tar = TestImages.tar(77, 2, 1000);
+    byte[] gz = TestImages.gzip(tar);
+    Digest layer = upstream.putBlob(gz);
+    byte[] config =
+        ("{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + "1".repeat(64) + "\"]}}")
+            .getBytes(StandardCharsets.UTF_8);
+    Digest configDigest = upstream.putBlob(config);
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":{\"mediaType\":\""
+                + MediaTypes.OCI_CONFIG
+                + "\",\"digest\":\""
+                + configDigest
+                + "\",\"size\":"
+                + config.length
+                + "},\"layers\":[{\"mediaType\":\""
+                + MediaTypes.OCI_LAYER_GZIP
+                + "\",\"digest\":\""
+                + layer
+                + "\",\"size\":"
+                + gz.length
+                + "}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    upstream.putManifest("team/app", "lying", manifest, MediaTypes.OCI_MANIFEST);
+    startProxy("zstd", Duration.ofSeconds(30));
+    assertThat(pull("/v2/fake/team/app/manifests/lying", CONTAINERD, ACCEPT_ALL).body())
+        .isEqualTo(manifest);
+    assertThat(harness.admin("/metrics"))
+        .contains(
+            "transship_conversions_failed_total{format=\"zstd\",reason=\"DiffIdMismatchException\"}");
+  }
+
+  @Test
+  void thePathSelectorOverridesTheUpstreamDefault() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 11, 1, false);
+    startProxy("none", Duration.ofSeconds(30));
+    assertThat(pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL).body())
+        .isEqualTo(image.manifestBytes());
+    assertThat(
+            new String(
+                pull("/v2/zstd/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL).body(),
+                StandardCharsets.UTF_8))
+        .contains(MediaTypes.OCI_LAYER_ZSTD);
+    assertThat(pull("/v2/none/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL).body())
+        .isEqualTo(image.manifestBytes());
+  }
+
+  @Test
+  void warmConvertsAheadAndResolveReportsTheConvertedDigest() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 12, 2, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    String before = admin("GET", "/resolve?image=fake/team/app:v1&format=zstd");
+    assertThat(before).contains("\"converted\":null");
+    String progress = admin("POST", "/warm?image=fake/team/app:v1&format=zstd");
+    assertThat(progress).contains("\"event\":\"layer-done\"").contains("\"event\":\"done\"");
+    Matcher done =
+        Pattern.compile("\"event\":\"done\".*\"converted\":\"(sha256:[a-f0-9]{64})\"")
+            .matcher(progress);
+    assertThat(done.find()).isTrue();
+    String after = admin("GET", "/resolve?image=fake/team/app:v1&format=zstd");
+    assertThat(after).contains("\"converted\":\"" + done.group(1) + "\"");
+    HttpResponse<byte[]> pulled = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    assertThat(pulled.headers().firstValue("Docker-Content-Digest")).hasValue(done.group(1));
+  }
+
+  private String admin(String method, String path) throws Exception {
+    return harness
+        .client
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + harness.proxy.adminPort() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  private static String child(TestImages.Image image, String platform, String extra) {
+    return "{\"mediaType\":\""
+        + MediaTypes.OCI_MANIFEST
+        + "\",\"digest\":\""
+        + image.manifest()
+        + "\",\"size\":"
+        + image.manifestBytes().length
+        + ",\"platform\":"
+        + platform
+        + extra
+        + "}";
+  }
+
+  private double metric(String name) throws IOException {
+    String scrape = harness.admin("/metrics");
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        if (line.startsWith(name + " ") || name.contains("{")) {
+          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+}
