@@ -14,11 +14,13 @@ final class ProgressBar implements AutoCloseable {
   private final long started = System.nanoTime();
   private final PrintStream out = System.err;
   private final Thread painter;
+  private final boolean interactive;
   private volatile boolean running = true;
 
   ProgressBar(String label, long total) {
-    this.label = label;
+    this.label = label.length() > 19 ? label.substring(0, 19) : label;
     this.total = total;
+    this.interactive = System.console() != null;
     this.painter =
         Thread.ofVirtual()
             .start(() -> {
