@@ -75,6 +75,46 @@ final class ConversionIndex {
     }
   }
 
+  /** What a converted blob or manifest was made from. */
+  record Origin(String kind, String settings, Digest source, String sourceMediaType) {
+    static final String LAYER = "layer";
+    static final String MANIFEST = "manifest";
+  }
+
+  Optional<Origin> origin(Digest converted) {
+    try {
+      Optional<byte[]> bytes = objects.getBytes(StorageKeys.conversionOrigin(converted));
+      if (bytes.isEmpty()) {
+        return Optional.empty();
+      }
+      JsonNode json = JSON.readTree(bytes.get());
+      return Optional.of(
+          new Origin(
+              json.path("kind").asText(),
+              json.path("settings").asText(),
+              Digest.parse(json.path("source").asText()),
+              json.path("sourceMediaType").asText()));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot read origin of {}: {}", converted, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  void putOrigin(Digest converted, Origin origin) {
+    ObjectNode json = JSON.createObjectNode();
+    json.put("kind", origin.kind());
+    json.put("settings", origin.settings());
+    json.put("source", origin.source().toString());
+    json.put("sourceMediaType", origin.sourceMediaType());
+    try {
+      objects.putBytes(
+          StorageKeys.conversionOrigin(converted),
+          json.toString().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      LOG.warn("cannot record origin of {}: {}", converted, e.getMessage());
+    }
+  }
+
   Optional<Digest> manifest(String format, Digest source) {
     String key = StorageKeys.convertedManifest(format, source);
     Digest cached = manifests.getIfPresent(key);

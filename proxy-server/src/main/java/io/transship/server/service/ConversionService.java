@@ -169,6 +169,10 @@ public final class ConversionService implements AutoCloseable {
     }
     if (converted != source) {
       repository.put(converted);
+      index.putOrigin(
+          converted.digest(),
+          new ConversionIndex.Origin(
+              ConversionIndex.Origin.MANIFEST, format, source.digest(), source.mediaType()));
     }
     index.putManifest(format, source.digest(), converted.digest());
     listener.manifestFinished(source.digest(), converted.digest());
@@ -342,6 +346,10 @@ public final class ConversionService implements AutoCloseable {
           new LayerReplacement(
               result.mediaType(), result.digest(), result.size(), result.annotations());
       index.putLayer(zstdSettings, source, converted);
+      index.putOrigin(
+          result.digest(),
+          new ConversionIndex.Origin(
+              ConversionIndex.Origin.LAYER, zstdSettings, source, mediaType));
       metrics.conversionFinished(
           Formats.ZSTD, Duration.ofNanos(System.nanoTime() - started), sourceSize, result.size());
       LOG.info(
@@ -362,6 +370,62 @@ public final class ConversionService implements AutoCloseable {
       } catch (IOException ignored) {
         // removed with the rest of .tmp at the next start
       }
+    }
+  }
+
+  /**
+   * Makes sure a converted blob is in the store when the store lost it (eviction, a wiped cache):
+   * conversion is deterministic, so converting its source again gives the same bytes. A digest
+   * transship never produced, or produced with other settings, is left alone.
+   */
+  void regenerateBlobIfConverted(Route route, Digest digest) {
+    try {
+      if (store.stat(digest).isPresent()) {
+        return;
+      }
+    } catch (IOException e) {
+      return;
+    }
+    Optional<ConversionIndex.Origin> origin = index.origin(digest);
+    if (origin.isEmpty()
+        || !ConversionIndex.Origin.LAYER.equals(origin.get().kind())
+        || !zstdSettings.equals(origin.get().settings())) {
+      return;
+    }
+    LOG.info("regenerating evicted converted layer {} from {}", digest, origin.get().source());
+    try {
+      convertLayer(
+              route,
+              origin.get().source(),
+              0,
+              origin.get().sourceMediaType(),
+              null,
+              ConversionListener.NONE)
+          .join();
+    } catch (CompletionException e) {
+      LOG.warn("cannot regenerate {}: {}", digest, rootMessage(e));
+    }
+  }
+
+  /** Like {@link #regenerateBlobIfConverted}, for a converted manifest asked for by digest. */
+  void regenerateManifestIfConverted(Route route, Digest digest) {
+    if (repository.get(digest).isPresent()) {
+      return;
+    }
+    Optional<ConversionIndex.Origin> origin = index.origin(digest);
+    if (origin.isEmpty() || !ConversionIndex.Origin.MANIFEST.equals(origin.get().kind())) {
+      return;
+    }
+    LOG.info("regenerating evicted converted manifest {} from {}", digest, origin.get().source());
+    try {
+      ManifestDocument source = fetchManifest.apply(route, origin.get().source());
+      ManifestDocument again =
+          convert(route, source, origin.get().settings(), ConversionListener.NONE).join();
+      if (!again.digest().equals(digest)) {
+        LOG.warn("regenerated {} but got {} (settings changed?)", digest, again.digest());
+      }
+    } catch (CompletionException | io.transship.oci.RegistryException e) {
+      LOG.warn("cannot regenerate {}: {}", digest, e.getMessage());
     }
   }
 

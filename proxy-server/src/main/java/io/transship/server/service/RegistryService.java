@@ -95,8 +95,16 @@ public final class RegistryService implements AutoCloseable {
               200,
               Map.of("Content-Type", "application/json"),
               new Body.Bytes("{}".getBytes(StandardCharsets.UTF_8)));
-      case RegistryRequest.Manifest manifest -> manifests.serve(manifest);
-      case RegistryRequest.Blob blob -> blobs.serve(blob);
+      case RegistryRequest.Manifest manifest -> {
+        if (manifest.reference() instanceof Reference.ByDigest byDigest) {
+          conversions.regenerateManifestIfConverted(manifest.route(), byDigest.digest());
+        }
+        yield manifests.serve(manifest);
+      }
+      case RegistryRequest.Blob blob -> {
+        conversions.regenerateBlobIfConverted(blob.route(), blob.digest());
+        yield blobs.serve(blob);
+      }
       case RegistryRequest.TagsList tags -> passThrough.tags(tags);
       case RegistryRequest.Referrers referrers -> passThrough.referrers(referrers);
     };

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -316,6 +317,31 @@ class ConversionProxyTest {
     assertThat(after).contains("\"converted\":\"" + done.group(1) + "\"");
     HttpResponse<byte[]> pulled = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
     assertThat(pulled.headers().firstValue("Docker-Content-Digest")).hasValue(done.group(1));
+  }
+
+  @Test
+  void evictedConvertedBlobsAndManifestsAreRegeneratedByteForByte() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 13, 1, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    HttpResponse<byte[]> converted = pull("/v2/fake/team/app/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    String manifestDigest = converted.headers().firstValue("Docker-Content-Digest").orElseThrow();
+    String layerDigest =
+        JSON.readTree(converted.body()).path("layers").get(0).path("digest").asText();
+    byte[] layer = harness.get("/v2/fake/team/app/blobs/" + layerDigest).body();
+    harness.close();
+    // what eviction does: the converted objects are gone from disk
+    Files.delete(
+        root.resolve(
+            "blobs/sha256/" + layerDigest.substring(7, 9) + "/" + layerDigest.substring(7)));
+    Files.delete(root.resolve("manifests/sha256/" + manifestDigest.substring(7)));
+    startProxy("zstd", Duration.ofSeconds(30));
+    HttpResponse<byte[]> manifestAgain =
+        harness.get("/v2/fake/team/app/manifests/" + manifestDigest);
+    assertThat(manifestAgain.statusCode()).isEqualTo(200);
+    assertThat(manifestAgain.body()).isEqualTo(converted.body());
+    HttpResponse<byte[]> layerAgain = harness.get("/v2/fake/team/app/blobs/" + layerDigest);
+    assertThat(layerAgain.statusCode()).isEqualTo(200);
+    assertThat(layerAgain.body()).isEqualTo(layer);
   }
 
   private String admin(String method, String path) throws Exception {
