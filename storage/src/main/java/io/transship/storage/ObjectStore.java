@@ -23,7 +23,8 @@ import java.util.Optional;
  * Keys are checked with {@link StorageKeys#validate}; an invalid key is an {@link
  * IllegalArgumentException}.
  *
- * <p>Optional capabilities are separate interfaces ({@link LocalFiles}) so callers ask, not assume.
+ * <p>Optional capabilities are separate interfaces ({@link LocalFiles}, {@link Presigning}) so
+ * callers ask, not assume.
  */
 public interface ObjectStore extends AutoCloseable {
 

@@ -49,7 +49,7 @@ public final class AdminService {
       json.put("state", "original");
       return json.toString();
     }
-    var recorded = registry.conversions().recorded(source, target.format);
+    var recorded = registry.conversions().recorded(target.route, source, target.format);
     if (recorded.isEmpty()) {
       json.putNull("converted");
       json.put("state", "not-converted");

@@ -36,7 +36,7 @@ final class ConversionIndex {
     this.objects = new SmallObjects(store, 1024 * 1024);
   }
 
-  Optional<LayerReplacement> layer(String settings, Digest source) {
+  Optional<ConversionService.ConvertedLayer> layer(String settings, Digest source) {
     try {
       Optional<byte[]> bytes = objects.getBytes(StorageKeys.convertedLayer(settings, source));
       if (bytes.isEmpty()) {
@@ -48,22 +48,26 @@ final class ConversionIndex {
           .fields()
           .forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
       return Optional.of(
-          new LayerReplacement(
-              json.path("mediaType").asText(),
-              Digest.parse(json.path("digest").asText()),
-              json.path("size").asLong(),
-              annotations));
+          new ConversionService.ConvertedLayer(
+              new LayerReplacement(
+                  json.path("mediaType").asText(),
+                  Digest.parse(json.path("digest").asText()),
+                  json.path("size").asLong(),
+                  annotations),
+              Digest.parse(json.path("diffId").asText())));
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot read conversion record of layer {}: {}", source, e.getMessage());
       return Optional.empty();
     }
   }
 
-  void putLayer(String settings, Digest source, LayerReplacement converted) {
+  void putLayer(String settings, Digest source, ConversionService.ConvertedLayer layer) {
+    LayerReplacement converted = layer.descriptor();
     ObjectNode json = JSON.createObjectNode();
     json.put("mediaType", converted.mediaType());
     json.put("digest", converted.digest().toString());
     json.put("size", converted.size());
+    json.put("diffId", layer.diffId().toString());
     ObjectNode annotations = json.putObject("annotations");
     converted.annotations().forEach(annotations::put);
     try {
@@ -76,7 +80,8 @@ final class ConversionIndex {
   }
 
   /** What a converted blob or manifest was made from. */
-  record Origin(String kind, String settings, Digest source, String sourceMediaType) {
+  record Origin(
+      String kind, String format, String settings, Digest source, String sourceMediaType) {
     static final String LAYER = "layer";
     static final String MANIFEST = "manifest";
   }
@@ -91,6 +96,7 @@ final class ConversionIndex {
       return Optional.of(
           new Origin(
               json.path("kind").asText(),
+              json.path("format").asText(),
               json.path("settings").asText(),
               Digest.parse(json.path("source").asText()),
               json.path("sourceMediaType").asText()));
@@ -103,6 +109,7 @@ final class ConversionIndex {
   void putOrigin(Digest converted, Origin origin) {
     ObjectNode json = JSON.createObjectNode();
     json.put("kind", origin.kind());
+    json.put("format", origin.format());
     json.put("settings", origin.settings());
     json.put("source", origin.source().toString());
     json.put("sourceMediaType", origin.sourceMediaType());

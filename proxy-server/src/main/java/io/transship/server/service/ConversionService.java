@@ -1,17 +1,15 @@
 package io.transship.server.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.transship.converter.ConfigRewriter;
 import io.transship.converter.ImageConfig;
 import io.transship.converter.LayerReplacement;
 import io.transship.converter.LayerRules;
 import io.transship.converter.ManifestRewriter;
 import io.transship.converter.TranscodeResult;
-import io.transship.converter.ZstdOptions;
-import io.transship.converter.ZstdTranscoder;
 import io.transship.oci.Digest;
 import io.transship.oci.ManifestDocument;
 import io.transship.oci.MediaTypes;
-import io.transship.server.config.Formats;
 import io.transship.server.routing.Route;
 import io.transship.storage.BlobStore;
 import java.io.BufferedOutputStream;
@@ -57,14 +55,13 @@ public final class ConversionService implements AutoCloseable {
   private final ManifestRepository repository;
   private final ConversionIndex index;
   private final BiFunction<Route, Digest, ManifestDocument> fetchManifest;
-  private final ZstdTranscoder zstd;
-  private final String zstdSettings;
+  private final LayerFormats formats;
   private final boolean includeUncompressed;
   private final Path spoolDir;
   private final ProxyMetrics metrics;
   private final ExecutorService cpu;
   private final ExecutorService orchestration = Executors.newVirtualThreadPerTaskExecutor();
-  private final Map<String, CompletableFuture<LayerReplacement>> layers = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<ConvertedLayer>> layers = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<ManifestDocument>> manifests =
       new ConcurrentHashMap<>();
 
@@ -73,7 +70,7 @@ public final class ConversionService implements AutoCloseable {
       ManifestRepository repository,
       ConversionIndex index,
       BiFunction<Route, Digest, ManifestDocument> fetchManifest,
-      ZstdOptions zstdOptions,
+      LayerFormats formats,
       int workers,
       boolean includeUncompressed,
       Path spoolDir,
@@ -83,8 +80,7 @@ public final class ConversionService implements AutoCloseable {
     this.repository = repository;
     this.index = index;
     this.fetchManifest = fetchManifest;
-    this.zstd = new ZstdTranscoder(zstdOptions);
-    this.zstdSettings = zstdOptions.settingsKey();
+    this.formats = formats;
     this.includeUncompressed = includeUncompressed;
     this.spoolDir = spoolDir;
     this.metrics = metrics;
@@ -99,7 +95,7 @@ public final class ConversionService implements AutoCloseable {
    */
   ManifestDocument convertedOrSource(
       Route route, ManifestDocument source, String format, Duration wait) {
-    Optional<ManifestDocument> done = recorded(source, format);
+    Optional<ManifestDocument> done = recorded(route, source, format);
     if (done.isPresent()) {
       return done.get();
     }
@@ -125,8 +121,9 @@ public final class ConversionService implements AutoCloseable {
   }
 
   /** The finished conversion of {@code source}, if one is recorded and its manifest is stored. */
-  Optional<ManifestDocument> recorded(ManifestDocument source, String format) {
-    Optional<Digest> converted = index.manifest(format, source.digest());
+  Optional<ManifestDocument> recorded(Route route, ManifestDocument source, String format) {
+    String settings = formats.forRoute(route, format).settingsKey();
+    Optional<Digest> converted = index.manifest(settings, source.digest());
     if (converted.isEmpty()) {
       return Optional.empty();
     }
@@ -139,7 +136,7 @@ public final class ConversionService implements AutoCloseable {
   /** Converts {@code source} (single flight per source digest and format). */
   public CompletableFuture<ManifestDocument> convert(
       Route route, ManifestDocument source, String format, ConversionListener listener) {
-    String key = format + "/" + source.digest();
+    String key = formats.forRoute(route, format).settingsKey() + "/" + source.digest();
     CompletableFuture<ManifestDocument> future =
         manifests.computeIfAbsent(
             key,
@@ -152,7 +149,8 @@ public final class ConversionService implements AutoCloseable {
 
   private ManifestDocument convertNow(
       Route route, ManifestDocument source, String format, ConversionListener listener) {
-    Optional<ManifestDocument> done = recorded(source, format);
+    LayerFormat layerFormat = formats.forRoute(route, format);
+    Optional<ManifestDocument> done = recorded(route, source, format);
     if (done.isPresent()) {
       listener.manifestFinished(source.digest(), done.get().digest());
       return done.get();
@@ -163,7 +161,7 @@ public final class ConversionService implements AutoCloseable {
       converted = convertIndex(route, source, format, listener);
     } else if (MediaTypes.OCI_MANIFEST.equals(source.mediaType())
         || MediaTypes.DOCKER_MANIFEST.equals(source.mediaType())) {
-      converted = convertImage(route, source, format, listener);
+      converted = convertImage(route, source, layerFormat, listener);
     } else {
       converted = source; // schema1 and anything unknown pass through
     }
@@ -172,9 +170,13 @@ public final class ConversionService implements AutoCloseable {
       index.putOrigin(
           converted.digest(),
           new ConversionIndex.Origin(
-              ConversionIndex.Origin.MANIFEST, format, source.digest(), source.mediaType()));
+              ConversionIndex.Origin.MANIFEST,
+              format,
+              layerFormat.settingsKey(),
+              source.digest(),
+              source.mediaType()));
     }
-    index.putManifest(format, source.digest(), converted.digest());
+    index.putManifest(layerFormat.settingsKey(), source.digest(), converted.digest());
     listener.manifestFinished(source.digest(), converted.digest());
     return converted;
   }
@@ -208,7 +210,7 @@ public final class ConversionService implements AutoCloseable {
   }
 
   private ManifestDocument convertImage(
-      Route route, ManifestDocument source, String format, ConversionListener listener) {
+      Route route, ManifestDocument source, LayerFormat format, ConversionListener listener) {
     JsonNode json = source.json();
     JsonNode config = json.path("config");
     if (!LayerRules.isImageConfig(config.path("mediaType").asText())) {
@@ -229,7 +231,9 @@ public final class ConversionService implements AutoCloseable {
     if (convertible.isEmpty()) {
       return source;
     }
-    List<Digest> diffIds = diffIds(route, Digest.parse(config.path("digest").asText()));
+    Digest configDigest = Digest.parse(config.path("digest").asText());
+    byte[] configBytes = configBytes(route, configDigest);
+    List<Digest> diffIds = diffIds(configBytes);
     if (diffIds.size() != layerNodes.size()) {
       LOG.warn(
           "{}: config lists {} diff_ids for {} layers; not converting",
@@ -238,24 +242,28 @@ public final class ConversionService implements AutoCloseable {
           layerNodes.size());
       return source;
     }
-    Map<Digest, CompletableFuture<LayerReplacement>> futures = new LinkedHashMap<>();
+    Map<Integer, CompletableFuture<ConvertedLayer>> futures = new LinkedHashMap<>();
     for (int i : convertible) {
       JsonNode layer = layerNodes.get(i);
-      Digest digest = Digest.parse(layer.path("digest").asText());
       futures.put(
-          digest,
+          i,
           convertLayer(
               route,
-              digest,
+              format,
+              Digest.parse(layer.path("digest").asText()),
               layer.path("size").asLong(),
               layer.path("mediaType").asText(),
               diffIds.get(i),
               listener));
     }
     Map<Digest, LayerReplacement> replacements = new LinkedHashMap<>();
-    futures.forEach((digest, future) -> {
+    List<Digest> newDiffIds = new ArrayList<>(diffIds);
+    futures.forEach((i, future) -> {
+      Digest digest = Digest.parse(layerNodes.get(i).path("digest").asText());
       try {
-        replacements.put(digest, future.join());
+        ConvertedLayer converted = future.join();
+        replacements.put(digest, converted.descriptor());
+        newDiffIds.set(i, converted.diffId());
       } catch (CompletionException e) {
         LOG.warn("layer {} keeps its original form: {}", digest, rootMessage(e));
       }
@@ -263,50 +271,87 @@ public final class ConversionService implements AutoCloseable {
     if (replacements.isEmpty()) {
       return source;
     }
-    byte[] bytes = ManifestRewriter.rewriteImage(source, replacements, null, 0, format);
+    Digest newConfig = null;
+    long newConfigSize = 0;
+    if (format.changesDiffIds()) {
+      byte[] rewritten;
+      try {
+        rewritten = ConfigRewriter.withDiffIds(configBytes, newDiffIds);
+        newConfig = Digest.sha256(rewritten);
+        newConfigSize = rewritten.length;
+        storeBlob(newConfig, rewritten);
+      } catch (IOException e) {
+        LOG.warn(
+            "{}: cannot rewrite its config ({}); not converting", source.digest(), e.getMessage());
+        return source;
+      }
+    }
+    byte[] bytes =
+        ManifestRewriter.rewriteImage(
+            source, replacements, newConfig, newConfigSize, format.name());
     return ManifestDocument.of(bytes, MediaTypes.OCI_MANIFEST);
   }
 
-  private List<Digest> diffIds(Route route, Digest config) {
+  private void storeBlob(Digest digest, byte[] content) throws IOException {
+    try (var writer = store.newWriter(digest)) {
+      writer.write(content, 0, content.length);
+      writer.commit();
+    }
+  }
+
+  private byte[] configBytes(Route route, Digest config) {
     blobs.ensureLocal(route, config);
     try (InputStream in = store.open(config, null)) {
-      return ImageConfig.diffIds(in.readNBytes(ManifestDocument.MAX_BYTES));
+      return in.readNBytes(ManifestDocument.MAX_BYTES);
     } catch (IOException e) {
-      LOG.warn("cannot read config {}: {}", config, e.getMessage());
+      throw new io.transship.oci.RegistryException(
+          io.transship.oci.ErrorCode.UNAVAILABLE, "cannot read image config " + config);
+    }
+  }
+
+  private static List<Digest> diffIds(byte[] config) {
+    try {
+      return ImageConfig.diffIds(config);
+    } catch (IOException e) {
+      LOG.warn("image config without usable diff_ids: {}", e.getMessage());
       return List.of();
     }
   }
 
+  /** A converted layer: its descriptor and the diff_id of its uncompressed tar. */
+  record ConvertedLayer(LayerReplacement descriptor, Digest diffId) {}
+
   /** Converts one layer (single flight per source digest and settings). */
-  CompletableFuture<LayerReplacement> convertLayer(
+  CompletableFuture<ConvertedLayer> convertLayer(
       Route route,
+      LayerFormat format,
       Digest digest,
       long size,
       String mediaType,
       Digest diffId,
       ConversionListener listener) {
-    String key = zstdSettings + "/" + digest;
+    String key = format.settingsKey() + "/" + digest;
     listener.layerStarted(digest, size);
-    CompletableFuture<LayerReplacement> future =
+    CompletableFuture<ConvertedLayer> future =
         layers.computeIfAbsent(
             key,
             k ->
                 CompletableFuture.supplyAsync(
                     () -> {
-                      Optional<LayerReplacement> done = storedConversion(digest);
+                      Optional<ConvertedLayer> done = storedConversion(format, digest);
                       if (done.isPresent()) {
                         return done.get();
                       }
                       blobs.ensureLocal(route, digest); // on a virtual thread: may download
                       return CompletableFuture.supplyAsync(
-                              () -> transcode(digest, mediaType, diffId), cpu)
+                              () -> transcode(format, digest, mediaType, diffId), cpu)
                           .join();
                     },
                     orchestration));
     future.whenComplete((converted, error) -> {
       layers.remove(key, future);
       if (error == null) {
-        listener.layerFinished(digest, converted);
+        listener.layerFinished(digest, converted.descriptor());
       } else {
         listener.layerFailed(digest, rootMessage(error));
       }
@@ -314,10 +359,10 @@ public final class ConversionService implements AutoCloseable {
     return future;
   }
 
-  private Optional<LayerReplacement> storedConversion(Digest source) {
-    Optional<LayerReplacement> recorded = index.layer(zstdSettings, source);
+  private Optional<ConvertedLayer> storedConversion(LayerFormat format, Digest source) {
+    Optional<ConvertedLayer> recorded = index.layer(format.settingsKey(), source);
     try {
-      if (recorded.isPresent() && store.stat(recorded.get().digest()).isPresent()) {
+      if (recorded.isPresent() && store.stat(recorded.get().descriptor().digest()).isPresent()) {
         return recorded;
       }
     } catch (IOException e) {
@@ -326,9 +371,10 @@ public final class ConversionService implements AutoCloseable {
     return Optional.empty();
   }
 
-  private LayerReplacement transcode(Digest source, String mediaType, Digest diffId) {
+  private ConvertedLayer transcode(
+      LayerFormat format, Digest source, String mediaType, Digest diffId) {
     long started = System.nanoTime();
-    metrics.conversionStarted(Formats.ZSTD);
+    metrics.conversionStarted(format.name());
     Path spool =
         spoolDir.resolve("convert-" + source.encoded() + "-" + UUID.randomUUID() + ".part");
     try {
@@ -337,32 +383,35 @@ public final class ConversionService implements AutoCloseable {
       try (InputStream in = store.open(source, null);
           FileOutputStream file = new FileOutputStream(spool.toFile());
           OutputStream out = new BufferedOutputStream(file, 256 * 1024)) {
-        result = zstd.transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
+        result =
+            format.transcoder().transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
         out.flush();
         file.getFD().sync();
       }
       store.putVerifiedFile(result.digest(), spool);
-      LayerReplacement converted =
-          new LayerReplacement(
-              result.mediaType(), result.digest(), result.size(), result.annotations());
-      index.putLayer(zstdSettings, source, converted);
+      ConvertedLayer converted = new ConvertedLayer(LayerReplacement.of(result), result.diffId());
+      index.putLayer(format.settingsKey(), source, converted);
       index.putOrigin(
           result.digest(),
           new ConversionIndex.Origin(
-              ConversionIndex.Origin.LAYER, zstdSettings, source, mediaType));
-      metrics.conversionFinished(
-          Formats.ZSTD, Duration.ofNanos(System.nanoTime() - started), sourceSize, result.size());
+              ConversionIndex.Origin.LAYER,
+              format.name(),
+              format.settingsKey(),
+              source,
+              mediaType));
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+      metrics.conversionFinished(format.name(), elapsed, sourceSize, result.size());
       LOG.info(
           "converted layer {} ({} bytes) to {} {} ({} bytes) in {} ms",
           source,
           sourceSize,
-          Formats.ZSTD,
+          format.settingsKey(),
           result.digest(),
           result.size(),
-          Duration.ofNanos(System.nanoTime() - started).toMillis());
+          elapsed.toMillis());
       return converted;
     } catch (IOException | RuntimeException e) {
-      metrics.conversionFailed(Formats.ZSTD, e.getClass().getSimpleName());
+      metrics.conversionFailed(format.name(), e.getClass().getSimpleName());
       throw new CompletionException(e);
     } finally {
       try {
@@ -387,15 +436,18 @@ public final class ConversionService implements AutoCloseable {
       return;
     }
     Optional<ConversionIndex.Origin> origin = index.origin(digest);
-    if (origin.isEmpty()
-        || !ConversionIndex.Origin.LAYER.equals(origin.get().kind())
-        || !zstdSettings.equals(origin.get().settings())) {
+    if (origin.isEmpty() || !ConversionIndex.Origin.LAYER.equals(origin.get().kind())) {
       return;
+    }
+    LayerFormat format = formats.forRoute(route, origin.get().format());
+    if (!format.settingsKey().equals(origin.get().settings())) {
+      return; // made with other settings: these can't reproduce it
     }
     LOG.info("regenerating evicted converted layer {} from {}", digest, origin.get().source());
     try {
       convertLayer(
               route,
+              format,
               origin.get().source(),
               0,
               origin.get().sourceMediaType(),
@@ -420,7 +472,7 @@ public final class ConversionService implements AutoCloseable {
     try {
       ManifestDocument source = fetchManifest.apply(route, origin.get().source());
       ManifestDocument again =
-          convert(route, source, origin.get().settings(), ConversionListener.NONE).join();
+          convert(route, source, origin.get().format(), ConversionListener.NONE).join();
       if (!again.digest().equals(digest)) {
         LOG.warn("regenerated {} but got {} (settings changed?)", digest, again.digest());
       }

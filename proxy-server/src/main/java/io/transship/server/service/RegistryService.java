@@ -56,7 +56,8 @@ public final class RegistryService implements AutoCloseable {
             repository,
             new ConversionIndex(store),
             sources::byDigest,
-            new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads()),
+            new LayerFormats(
+                new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads())),
             conversionConfig.workers(),
             conversionConfig.includeUncompressed(),
             spoolDir,
