@@ -347,13 +347,22 @@ LUA
 # IDLE_WAIT=N: wait up to N seconds for the machine to calm down below 0.25 busy cores (sampled
 # over 2 s). Sets IDLE_BUSY to the last sample.
 wait_idle() {
-  local deadline=$((SECONDS + ${IDLE_WAIT:-0})) b0 t0 b1 t1
+  local start=$SECONDS deadline=$((SECONDS + ${IDLE_WAIT:-0})) next_log=$SECONDS b0 t0 b1 t1
   while :; do
     read -r b0 t0 < <(sys_ticks); sleep 2; read -r b1 t1 < <(sys_ticks)
     IDLE_BUSY=$(awk -v a="$b0" -v b="$b1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t / 2 }')
-    if awk -v x="$IDLE_BUSY" 'BEGIN { exit !(x <= 0.25) }'; then return 0; fi
-    (( SECONDS < deadline )) || return 0
-    log "machine busy ($IDLE_BUSY cores used by others); waiting for it to go idle (up to ${IDLE_WAIT:-0}s)"
+    if awk -v x="$IDLE_BUSY" 'BEGIN { exit !(x <= 0.25) }'; then
+      (( SECONDS - start <= 2 )) || log "machine idle after $((SECONDS - start))s"
+      return 0
+    fi
+    if (( SECONDS >= deadline )); then
+      (( ${IDLE_WAIT:-0} == 0 )) || log "machine still busy ($IDLE_BUSY cores) after ${IDLE_WAIT}s; measuring anyway"
+      return 0
+    fi
+    if (( SECONDS >= next_log )); then
+      log "machine busy ($IDLE_BUSY cores used by others); waiting for it to go idle ($((deadline - SECONDS))s left)"
+      next_log=$((SECONDS + 30))
+    fi
   done
 }
 wait_idle

@@ -202,6 +202,34 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
     }
   }
 
+  /** Atomic: the pending file is hard-linked into place, which fails when the key exists. */
+  @Override
+  public boolean putIfAbsent(String key, byte[] content) throws IOException {
+    Path target = path(key);
+    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
+    try {
+      Files.write(pending, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      try (FileChannel channel = FileChannel.open(pending, StandardOpenOption.READ)) {
+        channel.force(true);
+      }
+      Files.createDirectories(target.getParent());
+      synchronized (lock) {
+        try {
+          Files.createLink(target, pending);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          return false;
+        }
+        Long previous = index.put(key, (long) content.length);
+        totalBytes += content.length - (previous == null ? 0 : previous);
+        evictLocked(key);
+      }
+      forceDirectory(target.getParent());
+      return true;
+    } finally {
+      Files.deleteIfExists(pending);
+    }
+  }
+
   @Override
   public boolean delete(String key) throws IOException {
     Path path = path(key);

@@ -23,6 +23,12 @@ public final class InMemoryObjectStore implements ObjectStore {
   private final ConcurrentHashMap<String, Entry> objects = new ConcurrentHashMap<>();
 
   @Override
+  public boolean putIfAbsent(String key, byte[] content) {
+    StorageKeys.validate(key);
+    return objects.putIfAbsent(key, new Entry(content.clone(), Instant.now())) == null;
+  }
+
+  @Override
   public Optional<ObjectInfo> stat(String key) {
     StorageKeys.validate(key);
     Entry entry = objects.get(key);

@@ -57,6 +57,15 @@ public interface ObjectStore extends AutoCloseable {
     }
   }
 
+  /**
+   * Creates {@code key} with {@code content} only if it does not exist yet; returns whether this
+   * call created it. Atomic in every implementation here (S3: a conditional {@code If-None-Match:
+   * *} put), so it can serve as a lease between replicas.
+   */
+  default boolean putIfAbsent(String key, byte[] content) throws IOException {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no putIfAbsent");
+  }
+
   /** Deletes {@code key}; returns whether it existed. */
   boolean delete(String key) throws IOException;
 

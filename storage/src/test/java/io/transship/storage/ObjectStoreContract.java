@@ -410,6 +410,37 @@ public abstract class ObjectStoreContract {
     assertThat(read("big/object", new ByteRange(size - 1, size - 1))).isEqualTo(lastByte);
   }
 
+  @Test
+  void putIfAbsentCreatesOnceAndNeverOverwrites() throws Exception {
+    assertThat(store.putIfAbsent("leases/a", "first".getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(store.putIfAbsent("leases/a", "second".getBytes(StandardCharsets.UTF_8))).isFalse();
+    assertThat(read("leases/a", null)).isEqualTo("first".getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void concurrentPutIfAbsentHasExactlyOneWinner() throws Exception {
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Future<Boolean>> results = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+      for (int i = 0; i < threads; i++) {
+        byte[] content = ("owner-" + i).getBytes(StandardCharsets.UTF_8);
+        results.add(
+            pool.submit(() -> {
+              start.await();
+              return store.putIfAbsent("leases/race", content);
+            }));
+      }
+      int winners = 0;
+      for (Future<Boolean> result : results) {
+        winners += result.get() ? 1 : 0;
+      }
+      assertThat(winners).isEqualTo(1);
+    }
+    assertThat(new String(read("leases/race", null), StandardCharsets.UTF_8)).startsWith("owner-");
+  }
+
   private static byte[] readInSmallChunks(InputStream in, int chunk) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     byte[] buf = new byte[chunk];

@@ -1,0 +1,161 @@
+package io.transship.storage;
+
+import io.transship.oci.ByteRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shared remote store (S3) with a size-bounded local disk cache in front, for keys whose content
+ * never changes (content-addressed blobs and manifests). The remote store is the source of truth:
+ * writes go there first; mutable keys (tag records, the conversion index, leases) always go
+ * straight to it, so every replica sees the same state.
+ *
+ * <p>Reads of a cacheable key come from the local cache when present (and then zero-copy, via
+ * {@link LocalFiles}); on a miss they stream from the remote store while one background copy per
+ * key fills the cache, so the next read is local.
+ */
+public final class CachedObjectStore implements ObjectStore, LocalFiles, Presigning {
+  private static final Logger LOG = LoggerFactory.getLogger(CachedObjectStore.class);
+
+  private final ObjectStore remote;
+  private final FilesystemObjectStore local;
+  private final Predicate<String> cacheable;
+  private final Map<String, Boolean> filling = new ConcurrentHashMap<>();
+  private final ExecutorService fillers = Executors.newVirtualThreadPerTaskExecutor();
+
+  public CachedObjectStore(
+      ObjectStore remote, FilesystemObjectStore local, Predicate<String> cacheable) {
+    this.remote = remote;
+    this.local = local;
+    this.cacheable = cacheable;
+  }
+
+  /** Content-addressed keys: {@code blobs/} and {@code manifests/}. */
+  public static boolean immutableKey(String key) {
+    return key.startsWith("blobs/") || key.startsWith("manifests/");
+  }
+
+  public ObjectStore remote() {
+    return remote;
+  }
+
+  public FilesystemObjectStore local() {
+    return local;
+  }
+
+  @Override
+  public Optional<ObjectInfo> stat(String key) throws IOException {
+    if (cacheable.test(key)) {
+      Optional<ObjectInfo> cached = local.stat(key);
+      if (cached.isPresent()) {
+        return cached;
+      }
+    }
+    return remote.stat(key);
+  }
+
+  @Override
+  public InputStream open(String key, ByteRange range) throws IOException {
+    if (cacheable.test(key)) {
+      if (local.stat(key).isPresent()) {
+        try {
+          return local.open(key, range);
+        } catch (NoSuchObjectException evictedMeanwhile) {
+          // fall through to the remote store
+        }
+      }
+      fill(key);
+    }
+    return remote.open(key, range);
+  }
+
+  @Override
+  public Optional<Path> localFile(String key) {
+    return cacheable.test(key) ? local.localFile(key) : Optional.empty();
+  }
+
+  /** Copies {@code key} into the local cache in the background, once however often asked. */
+  private void fill(String key) {
+    if (filling.putIfAbsent(key, Boolean.TRUE) != null) {
+      return;
+    }
+    fillers.execute(() -> {
+      try (InputStream in = remote.open(key, null);
+          ObjectWriter writer = local.newWriter(key)) {
+        in.transferTo(writer.asOutputStream());
+        writer.commit();
+      } catch (IOException e) {
+        LOG.debug("cache fill of {} failed: {}", key, e.getMessage());
+      } finally {
+        filling.remove(key);
+      }
+    });
+  }
+
+  @Override
+  public ObjectWriter newWriter(String key) throws IOException {
+    return remote.newWriter(key);
+  }
+
+  /** Uploads {@code file} to the remote store, then keeps it in the local cache (a rename). */
+  @Override
+  public void putFile(String key, Path file) throws IOException {
+    if (!cacheable.test(key)) {
+      remote.putFile(key, file);
+      return;
+    }
+    Path copy = file.resolveSibling(file.getFileName() + ".upload");
+    try {
+      Files.createLink(copy, file); // the remote store consumes its argument
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(file, copy);
+    }
+    try {
+      remote.putFile(key, copy);
+    } finally {
+      Files.deleteIfExists(copy);
+    }
+    local.putFile(key, file);
+  }
+
+  @Override
+  public boolean putIfAbsent(String key, byte[] content) throws IOException {
+    return remote.putIfAbsent(key, content);
+  }
+
+  @Override
+  public boolean delete(String key) throws IOException {
+    local.delete(key);
+    return remote.delete(key);
+  }
+
+  @Override
+  public List<ObjectInfo> list(String prefix) throws IOException {
+    return remote.list(prefix);
+  }
+
+  @Override
+  public Optional<java.net.URI> presignGet(String key, java.time.Duration expiry) {
+    return remote instanceof Presigning presigning
+        ? presigning.presignGet(key, expiry)
+        : Optional.empty();
+  }
+
+  @Override
+  public void close() throws IOException {
+    fillers.shutdownNow();
+    local.close();
+    remote.close();
+  }
+}

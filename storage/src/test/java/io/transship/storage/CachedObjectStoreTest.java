@@ -1,0 +1,72 @@
+package io.transship.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract, plus the cache's own behaviour, with an in-memory store as the remote. */
+class CachedObjectStoreTest extends ObjectStoreContract {
+  @TempDir Path cacheDir;
+  InMemoryObjectStore remote;
+
+  @Override
+  protected ObjectStore newStore() throws Exception {
+    remote = new InMemoryObjectStore();
+    return new CachedObjectStore(
+        remote, new FilesystemObjectStore(cacheDir.resolve("c" + System.nanoTime()), 0), k -> true);
+  }
+
+  @Test
+  void aRemoteObjectIsCopiedIntoTheLocalCacheAfterTheFirstRead() throws Exception {
+    CachedObjectStore cached = (CachedObjectStore) store;
+    try (ObjectWriter writer = remote.newWriter("blobs/x")) {
+      byte[] bytes = "remote bytes".getBytes(StandardCharsets.UTF_8);
+      writer.write(bytes, 0, bytes.length);
+      writer.commit();
+    }
+    assertThat(cached.localFile("blobs/x")).isEmpty();
+    try (var in = cached.open("blobs/x", null)) {
+      assertThat(in.readAllBytes()).isEqualTo("remote bytes".getBytes(StandardCharsets.UTF_8));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (cached.localFile("blobs/x").isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(cached.localFile("blobs/x")).isPresent();
+    remote.delete("blobs/x");
+    try (var in = cached.open("blobs/x", null)) {
+      assertThat(in.readAllBytes()).isEqualTo("remote bytes".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void putFileReachesTheRemoteStoreAndStaysInTheCache() throws Exception {
+    CachedObjectStore cached = (CachedObjectStore) store;
+    Path file = cacheDir.resolve("upload.bin");
+    java.nio.file.Files.writeString(file, "uploaded");
+    cached.putFile("blobs/y", file);
+    assertThat(remote.stat("blobs/y")).isPresent();
+    assertThat(cached.localFile("blobs/y")).isPresent();
+    assertThat(java.nio.file.Files.exists(file)).isFalse();
+  }
+
+  @Test
+  void mutableKeysAreNeverServedFromTheCache() throws Exception {
+    CachedObjectStore cached =
+        new CachedObjectStore(
+            remote,
+            new FilesystemObjectStore(cacheDir.resolve("m"), 0),
+            CachedObjectStore::immutableKey);
+    try (ObjectWriter writer = cached.newWriter("tags/a/b/_tags/v1")) {
+      writer.write(new byte[] {1}, 0, 1);
+      writer.commit();
+    }
+    assertThat(cached.localFile("tags/a/b/_tags/v1")).isEmpty();
+    remote.delete("tags/a/b/_tags/v1");
+    assertThat(cached.stat("tags/a/b/_tags/v1")).isEmpty();
+  }
+}
