@@ -10,11 +10,12 @@ import java.util.Map;
  *
  * <p>Only ordinary, registry-hosted gzip layers of container images are converted. Everything else
  * is served as the upstream has it: layers with {@code urls} (OCI image spec v1.1 "Descriptors":
- * the blob may be fetched from those URLs, and the "non-distributable" layer types of "Image Layer
- * Filesystem Changeset" — Docker's "foreign" layers — must not be re-pushed), layers that are
- * already lazily-pullable (eStargz, zstd:chunked: re-compressing would destroy their TOC),
- * manifests whose config is not an image config (artifacts, Helm charts, signatures, SBOMs) and the
- * attestation manifests that BuildKit puts into indexes.
+ * the content may be fetched from those URLs instead; with the "non-distributable" layer types of
+ * "Image Layer Filesystem Changeset" — Docker's "foreign" layers — whose uploading is restricted by
+ * license, and which the proxy must not copy or re-encode), layers that are already lazily-pullable
+ * (eStargz, zstd:chunked: re-compressing would destroy their TOC), manifests whose config is not an
+ * image config (artifacts, Helm charts, signatures, SBOMs) and the attestation manifests that
+ * BuildKit puts into indexes.
  */
 public final class LayerRules {
 

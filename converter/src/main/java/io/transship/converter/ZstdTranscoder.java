@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Objects;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Re-compresses a layer's tar with zstd, leaving the tar bytes untouched: the converted layer has
@@ -18,10 +17,16 @@ import java.util.zip.GZIPInputStream;
  * compression; {@code application/vnd.oci.image.layer.v1.tar+zstd} is the zstd form, RFC 8878).
  *
  * <p>Deterministic: the encoder runs with fixed parameters — the configured level, the frame
- * content checksum on, no dictionary, no pledged source size, zstd's default content-size flag —
- * and always in multi-threaded mode with at least one worker, for which zstd produces the same
- * bytes whatever the number of workers. The same tar and level therefore give the same blob, and
- * the same digest, on every run and machine (for a given zstd library version).
+ * content checksum on (RFC 8878 3.1.1), no dictionary, no pledged source size, zstd's default
+ * content-size flag (so, the size being unknown while streaming, the frame header has none) — and
+ * always in multi-threaded mode with at least one worker, for which zstd produces the same bytes
+ * whatever the number of workers. The same tar and level therefore give the same blob, and the same
+ * digest, on every run and machine (for a given zstd library version).
+ *
+ * <p>Strict: a gzip source is checked member by member (header, CRC32, size) and must end right
+ * after its last member; the uncompressed tar is hashed and compared with the config's diff_id once
+ * the whole source has been read. Any failure is an {@link IOException}, and whatever was written
+ * to the output by then is not a layer.
  *
  * <p>Streams with fixed buffers: memory does not grow with the layer's size. Instances are
  * immutable and may be shared between threads.
@@ -65,8 +70,7 @@ public final class ZstdTranscoder implements LayerTranscoder {
     DigestingOutputStream compressed = new DigestingOutputStream(out);
     long tarSize = 0;
 
-    InputStream caller = new NonClosingInputStream(source);
-    try (InputStream tar = open(caller, sourceCompression);
+    try (InputStream tar = open(new NonClosingInputStream(source), sourceCompression);
         ZstdOutputStreamNoFinalizer zstd = newEncoder(compressed)) {
       byte[] buffer = new byte[COPY_BUFFER];
       for (int n = tar.read(buffer); n != -1; n = tar.read(buffer)) {
@@ -77,8 +81,6 @@ public final class ZstdTranscoder implements LayerTranscoder {
         zstd.write(buffer, 0, n);
         tarSize += n;
       }
-      // Consume whatever follows the last gzip member too: the whole source is read either way.
-      caller.transferTo(OutputStream.nullOutputStream());
     } // closing the encoder ends the frame (and flushes, without closing, the caller's stream)
 
     Digest sourceDiffId = Digest.ofSha256(tarSha256.digest());
@@ -102,14 +104,13 @@ public final class ZstdTranscoder implements LayerTranscoder {
   }
 
   /**
-   * The uncompressed tar. {@link GZIPInputStream} reads concatenated gzip members as one stream
-   * (RFC 1952 section 2.2: "a gzip file consists of a series of members"), as Go's gzip reader does
-   * for registry clients.
+   * The uncompressed tar, read to the end of {@code source}. Gzip sources may have several members
+   * (RFC 1952 section 2.2) and must end right after one, as Go's gzip reader (Docker, containerd)
+   * requires; see {@link ConcatenatedGzipInputStream} for why not {@code GZIPInputStream}.
    */
-  private static InputStream open(InputStream source, SourceCompression compression)
-      throws IOException {
+  private static InputStream open(InputStream source, SourceCompression compression) {
     return switch (compression) {
-      case GZIP -> new GZIPInputStream(source, GZIP_BUFFER);
+      case GZIP -> new ConcatenatedGzipInputStream(source, GZIP_BUFFER);
       case NONE -> source;
     };
   }

@@ -30,6 +30,7 @@ public final class Transship implements AutoCloseable {
   private final Map<String, Upstream> upstreams;
   private final String defaultUpstream;
   private final String format;
+  private final String extraYaml;
   private int port;
   private int adminPort;
   private Daemon daemon;
@@ -39,12 +40,14 @@ public final class Transship implements AutoCloseable {
       Path dir,
       Map<String, Upstream> upstreams,
       String defaultUpstream,
-      String format) {
+      String format,
+      String extraYaml) {
     this.name = name;
     this.dir = dir;
     this.upstreams = upstreams;
     this.defaultUpstream = defaultUpstream;
     this.format = format;
+    this.extraYaml = extraYaml;
   }
 
   /**
@@ -60,10 +63,21 @@ public final class Transship implements AutoCloseable {
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
     private String defaultUpstream;
     private String format = "none";
+    private final StringBuilder extraYaml = new StringBuilder();
 
     /** The layer format every upstream serves by default ({@code none}: pass-through). */
     public Config format(String format) {
       this.format = format;
+      return this;
+    }
+
+    /**
+     * Top-level YAML appended to the config file as it is, e.g. {@code conversion: { deadline: 60s
+     * }}; it must not repeat a key the harness writes (listen, admin, storage, default-upstream,
+     * upstream-defaults, upstreams).
+     */
+    public Config yaml(String yaml) {
+      extraYaml.append(yaml.endsWith("\n") ? yaml : yaml + "\n");
       return this;
     }
 
@@ -86,7 +100,13 @@ public final class Transship implements AutoCloseable {
     public Transship start(E2eEnv env, String name) {
       String def = defaultUpstream != null ? defaultUpstream : upstreams.keySet().iterator().next();
       Transship t =
-          new Transship(name, env.dir("proxy-" + name), Map.copyOf(upstreams), def, format);
+          new Transship(
+              name,
+              env.dir("proxy-" + name),
+              Map.copyOf(upstreams),
+              def,
+              format,
+              extraYaml.toString());
       env.track(t);
       t.start(env);
       return t;
@@ -155,6 +175,7 @@ public final class Transship implements AutoCloseable {
           }
           y.append(" }\n");
         });
+    y.append(extraYaml);
     try {
       return Files.writeString(dir.resolve("transship.yaml"), y.toString(), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -181,6 +202,18 @@ public final class Transship implements AutoCloseable {
 
   public Daemon daemon() {
     return daemon;
+  }
+
+  /**
+   * {@code java -jar transship.jar <args> --admin <this proxy's admin URL>}, not yet run: the CLI
+   * ({@code warm}, {@code resolve}) talking to this proxy.
+   */
+  public Cmd cli(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Tools.java().toString(), "-jar"));
+    cmd.add(Tools.transshipJar().toString());
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--admin", adminUrl()));
+    return Cmd.of(cmd).timeout(Duration.ofMinutes(2));
   }
 
   public Path configFile() {

@@ -11,8 +11,9 @@ import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.AdminService;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
+import io.transship.server.service.StorageSetup;
 import io.transship.server.upstream.RegistryClients;
-import io.transship.storage.FilesystemObjectStore;
+import io.transship.storage.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,11 +27,11 @@ import org.slf4j.LoggerFactory;
 public final class Transship implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Transship.class);
 
-  private final FilesystemObjectStore store;
+  private final ObjectStore store;
   private final RegistryService service;
   private final HttpServer server;
 
-  private Transship(FilesystemObjectStore store, RegistryService service, HttpServer server) {
+  private Transship(ObjectStore store, RegistryService service, HttpServer server) {
     this.store = store;
     this.service = service;
     this.server = server;
@@ -43,14 +44,17 @@ public final class Transship implements AutoCloseable {
     new JvmThreadMetrics().bindTo(prometheus);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
     Path root = config.storage().root().toAbsolutePath().normalize();
-    FilesystemObjectStore store = new FilesystemObjectStore(root, config.storage().maxBytes());
-    metrics.gauge("transship.storage.bytes", "Bytes held in local storage", store::totalBytes);
+    StorageSetup storage = StorageFactory.create(config.storage());
+    ObjectStore store = storage.store();
+    metrics.gauge(
+        "transship.storage.available",
+        "1 while storage is usable, 0 while transship serves pass-through",
+        () -> storage.problem().get().isEmpty() ? 1 : 0);
     RegistryClients clients = new RegistryClients(config.upstreams(), metrics, Clock.systemUTC());
     RegistryService service =
         new RegistryService(
             clients::forAlias,
-            store,
-            root.resolve(FilesystemObjectStore.TMP_DIR),
+            storage,
             Clock.systemUTC(),
             config.tagTtl(),
             config.conversion(),
@@ -72,6 +76,14 @@ public final class Transship implements AutoCloseable {
               @Override
               public String notReadyReason() {
                 return storageProblem(root);
+              }
+
+              @Override
+              public String degradedReason() {
+                String problem = storage.problem().get();
+                return problem.isEmpty()
+                    ? ""
+                    : "storage unavailable (" + problem + "): serving pass-through";
               }
 
               @Override

@@ -59,6 +59,13 @@ public final class BlobStore {
     store.putFile(StorageKeys.blob(digest), file);
   }
 
+  /** A presigned URL of the blob, when the store can make one. */
+  public Optional<java.net.URI> presignGet(Digest digest, java.time.Duration expiry) {
+    return store instanceof Presigning presigning
+        ? presigning.presignGet(StorageKeys.blob(digest), expiry)
+        : Optional.empty();
+  }
+
   /** Deletes the blob; returns whether it existed. */
   public boolean delete(Digest digest) throws IOException {
     return store.delete(StorageKeys.blob(digest));

@@ -86,6 +86,19 @@ public final class StorageKeys {
     return "conversions/origins/" + converted.algorithm() + "/" + converted.encoded();
   }
 
+  /**
+   * {@code conversions/leases/<settings>/<alg>/<hex>}: which replica is converting a layer now
+   * (created with {@link ObjectStore#putIfAbsent}).
+   */
+  public static String conversionLease(String settings, Digest source) {
+    return "conversions/leases/"
+        + encodeSegment(settings)
+        + "/"
+        + source.algorithm()
+        + "/"
+        + source.encoded();
+  }
+
   /** {@code tags/<upstream>/<repository>/_tags/<tag>}, every part percent-encoded. */
   public static String tag(String upstream, String repository, String tag) {
     return tagPrefix(upstream, repository) + encodeSegment(tag);

@@ -131,7 +131,8 @@ public final class ConfigLoader {
     var storage =
         new TransshipConfig.StorageConfig(
             Path.of(text(fs, "root", "storage.filesystem.root")),
-            bytes(fs, "max-bytes", "storage.filesystem.max-bytes"));
+            bytes(fs, "max-bytes", "storage.filesystem.max-bytes"),
+            bindS3(tree.path("storage").path("s3")));
     JsonNode upstreamDefaults = tree.path("upstream-defaults");
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     JsonNode upstreamNodes = tree.path("upstreams");
@@ -163,6 +164,38 @@ public final class ConfigLoader {
           bindConversion(tree.path("conversion")));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
+    }
+  }
+
+  private static TransshipConfig.S3Settings bindS3(JsonNode node) {
+    String bucket = node.path("bucket").asText("");
+    if (bucket.isEmpty()) {
+      return null;
+    }
+    String endpoint = node.path("endpoint").asText("");
+    String keyId = node.path("access-key-id").asText("");
+    String secret = node.path("secret-access-key").asText("");
+    if (keyId.isEmpty() != secret.isEmpty()) {
+      throw new ConfigException(
+          "storage.s3.access-key-id and secret-access-key must be set together (or neither)");
+    }
+    JsonNode presign = node.path("presign");
+    try {
+      return new TransshipConfig.S3Settings(
+          bucket,
+          node.path("prefix").asText(""),
+          node.path("region").asText("").isEmpty() ? null : node.path("region").asText(),
+          endpoint.isEmpty() ? null : java.net.URI.create(endpoint),
+          node.path("path-style").asBoolean(false),
+          keyId.isEmpty() ? null : keyId,
+          secret.isEmpty() ? null : secret,
+          node.has("part-size") ? bytes(node, "part-size", "storage.s3.part-size") : 16L << 20,
+          presign.path("enabled").asBoolean(false),
+          presign.has("expiry")
+              ? duration(presign, "expiry", "storage.s3.presign.expiry")
+              : Duration.ofMinutes(5));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("storage.s3: " + e.getMessage());
     }
   }
 

@@ -37,6 +37,38 @@ public record TransshipConfig(
     }
   }
 
-  /** Filesystem storage. {@code maxBytes <= 0} means unbounded. */
-  public record StorageConfig(Path root, long maxBytes) {}
+  /**
+   * Storage: the filesystem store, or with {@code s3} set, S3 as the shared store and the
+   * filesystem root as its local disk cache. {@code maxBytes <= 0} means unbounded.
+   */
+  public record StorageConfig(Path root, long maxBytes, S3Settings s3) {
+    public StorageConfig(Path root, long maxBytes) {
+      this(root, maxBytes, null);
+    }
+  }
+
+  /**
+   * S3 storage.
+   *
+   * @param endpoint an S3-compatible endpoint, or null for AWS
+   * @param accessKeyId static credentials, or null for the default chain (environment, profile, web
+   *     identity / IRSA, ECS task role)
+   * @param presign answer blob GETs with a 307 to a presigned URL
+   */
+  public record S3Settings(
+      String bucket,
+      String prefix,
+      String region,
+      java.net.URI endpoint,
+      boolean pathStyle,
+      String accessKeyId,
+      String secretAccessKey,
+      long partSize,
+      boolean presign,
+      Duration presignExpiry) {
+    @Override
+    public String toString() {
+      return "s3://" + bucket + "/" + prefix + (endpoint == null ? "" : " at " + endpoint);
+    }
+  }
 }

@@ -11,6 +11,11 @@ public interface AdminEndpoints {
   /** Empty when ready to serve, else why not. */
   String notReadyReason();
 
+  /** Empty when fully working, else what is degraded (still ready: it serves pass-through). */
+  default String degradedReason() {
+    return "";
+  }
+
   /** JSON describing the converted digest of {@code image} in {@code format}. */
   String resolve(String image, String format);
 

@@ -64,7 +64,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         case "/healthz" -> text(channel, HttpResponseStatus.OK, "ok\n", "text/plain");
         case "/readyz" -> {
           String reason = endpoints.notReadyReason();
-          if (reason.isEmpty()) {
+          String degraded = endpoints.degradedReason();
+          if (reason.isEmpty() && !degraded.isEmpty()) {
+            text(
+                channel,
+                HttpResponseStatus.OK,
+                "ready, degraded: " + degraded + "\n",
+                "text/plain");
+          } else if (reason.isEmpty()) {
             text(channel, HttpResponseStatus.OK, "ready\n", "text/plain");
           } else {
             text(channel, HttpResponseStatus.SERVICE_UNAVAILABLE, reason + "\n", "text/plain");

@@ -165,8 +165,12 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
           System.nanoTime());
     }
 
+    /** A header's value; repeated lines are joined with ", " (RFC 9110 section 5.3). */
     String header(String name) {
-      return headers.get(name);
+      List<String> values = headers.getAll(name);
+      return values.isEmpty()
+          ? null
+          : values.size() == 1 ? values.get(0) : String.join(", ", values);
     }
 
     Duration elapsed() {

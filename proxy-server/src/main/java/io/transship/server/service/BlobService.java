@@ -3,6 +3,7 @@ package io.transship.server.service;
 import io.transship.oci.ByteRange;
 import io.transship.oci.Digest;
 import io.transship.oci.ErrorCode;
+import io.transship.oci.RangeRequest;
 import io.transship.oci.RegistryException;
 import io.transship.server.reply.Body;
 import io.transship.server.reply.BodySink;
@@ -18,6 +19,7 @@ import io.transship.storage.ObjectInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -38,16 +40,19 @@ public final class BlobService {
   private final BlobStore blobs;
   private final BlobDownloads downloads;
   private final ProxyMetrics metrics;
+  private final Duration presignExpiry;
 
   BlobService(
       Function<String, RegistryClient> clients,
       BlobStore blobs,
       BlobDownloads downloads,
-      ProxyMetrics metrics) {
+      ProxyMetrics metrics,
+      Duration presignExpiry) {
     this.clients = clients;
     this.blobs = blobs;
     this.downloads = downloads;
     this.metrics = metrics;
+    this.presignExpiry = presignExpiry;
   }
 
   Reply serve(RegistryRequest.Blob request) {
@@ -60,6 +65,10 @@ public final class BlobService {
       Optional<ObjectInfo> stored = stat(digest);
       if (stored.isPresent()) {
         metrics.cache("blob", "hit");
+        Optional<Reply> redirect = presignedRedirect(request, stored.get().size());
+        if (redirect.isPresent()) {
+          return redirect.get();
+        }
         Reply reply =
             RangeReplies.reply(
                 headers, new StoredBlob(blobs, digest, stored.get().size()), request.range());
@@ -86,6 +95,35 @@ public final class BlobService {
         throw new RegistryException(ErrorCode.UNAVAILABLE, "blob could not be cached; retry");
       }
     }
+  }
+
+  /**
+   * A 307 to a presigned URL of the store, when enabled — only for GETs of the whole blob or one
+   * range: S3 can't answer several ranges in one response, and HEAD stays with transship. Never
+   * cached by clients or intermediaries ({@code Cache-Control: no-store}).
+   */
+  private Optional<Reply> presignedRedirect(RegistryRequest.Blob request, long size) {
+    if (presignExpiry == null || request.head()) {
+      return Optional.empty();
+    }
+    if (request.range() != null
+        && RangeRequest.parse(request.range(), size) instanceof RangeRequest.Partial partial
+        && partial.ranges().size() > 1) {
+      return Optional.empty();
+    }
+    if (request.range() != null
+        && RangeRequest.parse(request.range(), size) instanceof RangeRequest.Unsatisfiable) {
+      return Optional.empty();
+    }
+    return blobs
+        .presignGet(request.digest(), presignExpiry)
+        .map(url -> {
+          Map<String, String> headers = new LinkedHashMap<>();
+          headers.put("Location", url.toString());
+          headers.put("Cache-Control", "no-store");
+          headers.put("Docker-Content-Digest", request.digest().toString());
+          return new Reply(307, headers, new Body.Empty());
+        });
   }
 
   /**

@@ -58,6 +58,7 @@ public final class ConversionService implements AutoCloseable {
   private final LayerFormats formats;
   private final boolean includeUncompressed;
   private final Path spoolDir;
+  private final ConversionLeases leases;
   private final ProxyMetrics metrics;
   private final ExecutorService cpu;
   private final ExecutorService orchestration = Executors.newVirtualThreadPerTaskExecutor();
@@ -74,6 +75,7 @@ public final class ConversionService implements AutoCloseable {
       int workers,
       boolean includeUncompressed,
       Path spoolDir,
+      ConversionLeases leases,
       ProxyMetrics metrics) {
     this.blobs = blobs;
     this.store = blobs.store();
@@ -83,6 +85,7 @@ public final class ConversionService implements AutoCloseable {
     this.formats = formats;
     this.includeUncompressed = includeUncompressed;
     this.spoolDir = spoolDir;
+    this.leases = leases;
     this.metrics = metrics;
     this.cpu =
         Executors.newFixedThreadPool(
@@ -338,14 +341,16 @@ public final class ConversionService implements AutoCloseable {
             k ->
                 CompletableFuture.supplyAsync(
                     () -> {
-                      Optional<ConvertedLayer> done = storedConversion(format, digest);
-                      if (done.isPresent()) {
-                        return done.get();
-                      }
-                      blobs.ensureLocal(route, digest); // on a virtual thread: may download
-                      return CompletableFuture.supplyAsync(
-                              () -> transcode(format, digest, mediaType, diffId), cpu)
-                          .join();
+                      return leases.run(
+                          format.settingsKey(),
+                          digest,
+                          () -> storedConversion(format, digest),
+                          () -> {
+                            blobs.ensureLocal(route, digest); // virtual thread: may download
+                            return CompletableFuture.supplyAsync(
+                                    () -> transcode(format, digest, mediaType, diffId), cpu)
+                                .join();
+                          });
                     },
                     orchestration));
     future.whenComplete((converted, error) -> {

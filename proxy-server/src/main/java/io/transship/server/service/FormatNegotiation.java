@@ -6,6 +6,7 @@ import io.transship.server.config.Formats;
 import io.transship.server.routing.RegistryRequest.ClientInfo;
 import io.transship.server.routing.Route;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * Chooses what a client gets for a tag: the format asked for (path selector, else the upstream's
@@ -16,13 +17,19 @@ final class FormatNegotiation implements ManifestService.Conversion {
   private final ConversionService conversions;
   private final ClientPolicy policy;
   private final Duration deadline;
+  private final BooleanSupplier storageAvailable;
   private final ProxyMetrics metrics;
 
   FormatNegotiation(
-      ConversionService conversions, ClientPolicy policy, Duration deadline, ProxyMetrics metrics) {
+      ConversionService conversions,
+      ClientPolicy policy,
+      Duration deadline,
+      BooleanSupplier storageAvailable,
+      ProxyMetrics metrics) {
     this.conversions = conversions;
     this.policy = policy;
     this.deadline = deadline;
+    this.storageAvailable = storageAvailable;
     this.metrics = metrics;
   }
 
@@ -37,6 +44,10 @@ final class FormatNegotiation implements ManifestService.Conversion {
     if (!policy.acceptsConverted(client, target)) {
       metrics.conversionServed(format, "client-cannot-use");
       return source;
+    }
+    if (!storageAvailable.getAsBoolean()) {
+      metrics.conversionServed(format, "storage-unavailable");
+      return source; // pass-through until storage is back: nowhere to keep converted layers
     }
     ManifestDocument served = conversions.convertedOrSource(route, source, format, deadline);
     metrics.conversionServed(format, served == source ? "original" : "converted");

@@ -35,18 +35,19 @@ public final class RegistryService implements AutoCloseable {
 
   public RegistryService(
       Function<String, RegistryClient> clients,
-      ObjectStore store,
-      Path spoolDir,
+      StorageSetup storage,
       Clock clock,
       Duration tagTtl,
       ConversionConfig conversionConfig,
       ProxyMetrics metrics)
       throws IOException {
+    ObjectStore store = storage.store();
+    Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
     ManifestRepository repository = new ManifestRepository(store);
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics);
-    this.blobs = new BlobService(clients, blobStore, downloads, metrics);
+    this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());
     ManifestService sources =
         new ManifestService(
             clients, repository, clock, tagTtl, metrics, ManifestService.Conversion.NONE);
@@ -61,6 +62,7 @@ public final class RegistryService implements AutoCloseable {
             conversionConfig.workers(),
             conversionConfig.includeUncompressed(),
             spoolDir,
+            storage.shared() ? new ConversionLeases(store) : ConversionLeases.NONE,
             metrics);
     this.manifests =
         new ManifestService(
@@ -73,6 +75,7 @@ public final class RegistryService implements AutoCloseable {
                 conversions,
                 new ClientPolicy(conversionConfig.convertForUnknownClients()),
                 conversionConfig.deadline(),
+                storage::available,
                 metrics));
     this.passThrough = new PassThroughService(clients);
   }

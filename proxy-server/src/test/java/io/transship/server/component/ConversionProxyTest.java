@@ -191,6 +191,24 @@ class ConversionProxyTest {
   }
 
   @Test
+  void acceptHeadersSentAsSeveralLinesAllCount() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 14, 1, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    // skopeo and Docker send one Accept line per media type, OCI not first
+    HttpResponse<byte[]> response =
+        harness.get(
+            "/v2/fake/team/app/manifests/v1",
+            "User-Agent",
+            "skopeo/1.9.3",
+            "Accept",
+            MediaTypes.DOCKER_MANIFEST,
+            "Accept",
+            MediaTypes.OCI_MANIFEST);
+    assertThat(new String(response.body(), StandardCharsets.UTF_8))
+        .contains(MediaTypes.OCI_LAYER_ZSTD);
+  }
+
+  @Test
   void theUpstreamDigestIsServedUnchanged() throws Exception {
     TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 6, 1, false);
     startProxy("zstd", Duration.ofSeconds(30));
