@@ -1,0 +1,184 @@
+package io.transship.converter;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Compresses gzip members on a fixed number of threads and writes them in submission order.
+ *
+ * <p>Members are independent (each one is a complete gzip member, RFC 1952 section 2.2), so they
+ * can be compressed in any order and on any thread: the output is the same bytes for every thread
+ * count. At most {@code 2 × threads} members are in flight; {@link #submit} blocks the producer
+ * until the oldest is written, so memory is bounded by the member size times that, never by the
+ * layer. With one thread everything runs on the caller's thread.
+ */
+final class MemberPipeline implements AutoCloseable {
+
+  private static final AtomicInteger POOLS = new AtomicInteger();
+
+  private final OutputStream out;
+  private final int maxInFlight;
+  private final ExecutorService executor;
+  private final BlockingQueue<GzipMemberEncoder> encoders;
+  private final GzipMemberEncoder inline;
+  private final Deque<Future<byte[]>> inFlight = new ArrayDeque<>();
+  private long[] offsets = new long[1024];
+  private int submitted;
+  private int written;
+  private long position;
+
+  MemberPipeline(DeflateBackend backend, int level, int threads, OutputStream out) {
+    this.out = out;
+    this.maxInFlight = 2 * threads;
+    if (threads == 1) {
+      this.executor = null;
+      this.encoders = null;
+      this.inline = backend.newEncoder(level);
+    } else {
+      this.inline = null;
+      this.encoders = new ArrayBlockingQueue<>(threads);
+      try {
+        for (int i = 0; i < threads; i++) {
+          encoders.add(backend.newEncoder(level));
+        }
+      } catch (RuntimeException e) {
+        encoders.forEach(GzipMemberEncoder::close);
+        throw e;
+      }
+      this.executor = Executors.newFixedThreadPool(threads, daemonThreads());
+    }
+  }
+
+  /**
+   * Queues {@code data[0, length)} as the next member; the array must not be touched afterwards.
+   *
+   * @return the member's index (0, 1, 2, ... in submission order)
+   */
+  int submit(byte[] data, int length) throws IOException {
+    int index = submitted++;
+    if (executor == null) {
+      write(inline.encode(data, 0, length));
+      return index;
+    }
+    while (inFlight.size() >= maxInFlight) {
+      writeOldest();
+    }
+    inFlight.add(executor.submit(() -> compress(data, length)));
+    return index;
+  }
+
+  /** Index the next submitted member will get. */
+  int nextIndex() {
+    return submitted;
+  }
+
+  /** Waits for and writes every submitted member. */
+  void drain() throws IOException {
+    while (!inFlight.isEmpty()) {
+      writeOldest();
+    }
+  }
+
+  /** Compressed offset of member {@code index}; known once it has been written. */
+  long offsetOf(int index) {
+    if (index >= written) {
+      throw new IllegalStateException("member " + index + " not written yet");
+    }
+    return offsets[index];
+  }
+
+  /** Bytes written so far. */
+  long position() {
+    return position;
+  }
+
+  /** Writes bytes that are not a compressed member (the footer) after everything submitted. */
+  void writeRaw(byte[] bytes) throws IOException {
+    drain();
+    out.write(bytes);
+    position += bytes.length;
+  }
+
+  private byte[] compress(byte[] data, int length) throws InterruptedException {
+    GzipMemberEncoder encoder = encoders.take();
+    try {
+      return encoder.encode(data, 0, length);
+    } finally {
+      encoders.add(encoder);
+    }
+  }
+
+  private void writeOldest() throws IOException {
+    Future<byte[]> oldest = inFlight.removeFirst();
+    try {
+      write(oldest.get());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while compressing");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof UncheckedIOException unchecked) {
+        throw unchecked.getCause();
+      }
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      if (cause instanceof Error error) {
+        throw error;
+      }
+      throw new IOException("compressing a gzip member failed", cause);
+    }
+  }
+
+  private void write(byte[] member) throws IOException {
+    if (written == offsets.length) {
+      offsets = Arrays.copyOf(offsets, offsets.length * 2);
+    }
+    offsets[written++] = position;
+    out.write(member);
+    position += member.length;
+  }
+
+  @Override
+  public void close() {
+    if (executor != null) {
+      executor.shutdownNow();
+      try {
+        executor.awaitTermination(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      // every task has ended, so every encoder is back in the queue
+      GzipMemberEncoder encoder;
+      while ((encoder = encoders.poll()) != null) {
+        encoder.close();
+      }
+    } else {
+      inline.close();
+    }
+  }
+
+  private static ThreadFactory daemonThreads() {
+    int pool = POOLS.incrementAndGet();
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, "estargz-" + pool + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}
