@@ -211,6 +211,29 @@ public final class ConfigLoader {
     if (level < 1 || level > 19) {
       throw new ConfigException("conversion.zstd-level must be between 1 and 19");
     }
+    JsonNode estargz = node.path("estargz");
+    int estargzLevel = estargz.path("level").asInt(6);
+    if (estargzLevel < 1 || estargzLevel > 9) {
+      throw new ConfigException("conversion.estargz.level must be between 1 and 9");
+    }
+    long chunk =
+        estargz.has("chunk-size")
+            ? bytes(estargz, "chunk-size", "conversion.estargz.chunk-size")
+            : 4L << 20;
+    if (chunk < 64 * 1024 || chunk > 64L << 20) {
+      throw new ConfigException("conversion.estargz.chunk-size must be between 64KiB and 64MiB");
+    }
+    List<ConversionConfig.PrefetchRule> prefetch = new ArrayList<>();
+    for (JsonNode rule : estargz.path("prefetch")) {
+      String match = rule.path("match").asText("");
+      if (match.isEmpty() || !rule.path("files").isArray()) {
+        throw new ConfigException(
+            "conversion.estargz.prefetch entries need match: <glob> and files: [paths]");
+      }
+      List<String> files = new ArrayList<>();
+      rule.path("files").forEach(f -> files.add(f.asText()));
+      prefetch.add(new ConversionConfig.PrefetchRule(match, files));
+    }
     return new ConversionConfig(
         node.has("deadline")
             ? duration(node, "deadline", "conversion.deadline")
@@ -219,7 +242,10 @@ public final class ConfigLoader {
         threads > 0 ? threads : Math.min(4, cores),
         workers > 0 ? workers : cores,
         node.path("include-uncompressed").asBoolean(false),
-        unknown.equals("convert"));
+        unknown.equals("convert"),
+        estargzLevel,
+        (int) chunk,
+        prefetch);
   }
 
   private static UpstreamConfig bindUpstream(String alias, JsonNode node) {

@@ -11,8 +11,11 @@ public final class Formats {
   /** gzip layers recompressed with zstd ({@code tar+zstd}). */
   public static final String ZSTD = "zstd";
 
+  /** gzip layers rewritten as eStargz (still {@code tar+gzip}), for lazy pulling. */
+  public static final String ESTARGZ = "estargz";
+
   /** Every format name, also usable as a leading path segment: {@code /v2/zstd/...}. */
-  public static final Set<String> ALL = Set.of(NONE, ZSTD);
+  public static final Set<String> ALL = Set.of(NONE, ZSTD, ESTARGZ);
 
   private Formats() {}
 

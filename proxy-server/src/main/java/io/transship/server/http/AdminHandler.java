@@ -160,6 +160,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             Unpooled.wrappedBuffer(body));
     reply.headers().forEach((name, value) -> response.headers().set(name, value));
     HttpUtil.setContentLength(response, body.length);
+    HttpUtil.setKeepAlive(response, false); // closed after the answer: clients must not reuse it
     channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -170,6 +171,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     HttpUtil.setContentLength(response, bytes.length);
+    HttpUtil.setKeepAlive(response, false); // closed after the answer: clients must not reuse it
     channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -1,6 +1,7 @@
 package io.transship.server.service;
 
 import io.transship.oci.MediaTypes;
+import io.transship.server.config.Formats;
 import io.transship.server.routing.RegistryRequest.ClientInfo;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -33,8 +34,11 @@ final class ClientPolicy {
     this.convertForUnknownClients = convertForUnknownClients;
   }
 
-  /** Whether {@code client} can take a zstd image whose top-level type is {@code mediaType}. */
-  boolean acceptsConverted(ClientInfo client, String convertedMediaType) {
+  /**
+   * Whether {@code client} can take an image converted to {@code format} whose top-level type is
+   * {@code convertedMediaType}.
+   */
+  boolean acceptsConverted(ClientInfo client, String format, String convertedMediaType) {
     String accept = client.accept();
     if (accept != null
         && !accept.isBlank()
@@ -44,8 +48,8 @@ final class ClientPolicy {
     }
     String agent = client.userAgent() == null ? "" : client.userAgent();
     Matcher docker = DOCKER.matcher(agent);
-    if (docker.find() && Integer.parseInt(docker.group(1)) < 23) {
-      return false; // Docker Engine < 23 can't unpack zstd
+    if (Formats.ZSTD.equals(format) && docker.find() && Integer.parseInt(docker.group(1)) < 23) {
+      return false; // Docker Engine < 23 can't unpack zstd (eStargz is gzip: fine)
     }
     boolean known = KNOWN.stream().anyMatch(agent::contains);
     boolean acceptsOci =

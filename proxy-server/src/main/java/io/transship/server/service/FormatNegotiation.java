@@ -41,7 +41,7 @@ final class FormatNegotiation implements ManifestService.Conversion {
     }
     String target =
         MediaTypes.isIndex(source.mediaType()) ? MediaTypes.OCI_INDEX : MediaTypes.OCI_MANIFEST;
-    if (!policy.acceptsConverted(client, target)) {
+    if (!policy.acceptsConverted(client, format, target)) {
       metrics.conversionServed(format, "client-cannot-use");
       return source;
     }

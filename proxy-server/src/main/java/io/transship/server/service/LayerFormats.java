@@ -1,26 +1,83 @@
 package io.transship.server.service;
 
+import io.transship.converter.EstargzOptions;
+import io.transship.converter.EstargzTranscoder;
 import io.transship.converter.ZstdOptions;
 import io.transship.converter.ZstdTranscoder;
 import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
+import io.transship.server.config.ConversionConfig;
 import io.transship.server.config.Formats;
 import io.transship.server.routing.Route;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Which {@link LayerFormat} (and settings) a format name means for a route. */
+/**
+ * Which {@link LayerFormat} (and settings) a format name means for a route. eStargz settings depend
+ * on the repository (its prioritized files), so eStargz formats are made per prefetch list and
+ * shared by every repository with the same list.
+ */
 final class LayerFormats {
   private final LayerFormat zstd;
+  private final EstargzOptions estargzBase;
+  private final Path spoolDir;
+  private final List<Rule> prefetch = new ArrayList<>();
+  private final Map<List<String>, LayerFormat> estargz = new ConcurrentHashMap<>();
 
-  LayerFormats(ZstdOptions zstdOptions) {
+  private record Rule(PathMatcher matcher, List<String> files) {}
+
+  LayerFormats(ZstdOptions zstdOptions, ConversionConfig config, Path spoolDir) {
     this.zstd =
         new LayerFormat(
             Formats.ZSTD, zstdOptions.settingsKey(), new ZstdTranscoder(zstdOptions), false);
+    this.estargzBase =
+        new EstargzOptions(
+            config.estargzLevel(),
+            config.estargzChunkSize(),
+            List.of(),
+            Math.max(1, config.zstdThreads()));
+    this.spoolDir = spoolDir;
+    for (ConversionConfig.PrefetchRule rule : config.prefetch()) {
+      prefetch.add(
+          new Rule(FileSystems.getDefault().getPathMatcher("glob:" + rule.match()), rule.files()));
+    }
+  }
+
+  LayerFormats(ZstdOptions zstdOptions) {
+    this(zstdOptions, ConversionConfig.defaults(), Path.of(System.getProperty("java.io.tmpdir")));
   }
 
   LayerFormat forRoute(Route route, String format) {
-    if (Formats.ZSTD.equals(format)) {
-      return zstd;
+    return switch (format) {
+      case Formats.ZSTD -> zstd;
+      case Formats.ESTARGZ -> estargzFor(prioritizedFiles(route));
+      default ->
+          throw new RegistryException(ErrorCode.UNSUPPORTED, "no conversion for format " + format);
+    };
+  }
+
+  private List<String> prioritizedFiles(Route route) {
+    Path name = Path.of(route.upstream().alias(), route.repository().value());
+    for (Rule rule : prefetch) {
+      if (rule.matcher().matches(name)) {
+        return rule.files();
+      }
     }
-    throw new RegistryException(ErrorCode.UNSUPPORTED, "no conversion for format " + format);
+    return List.of();
+  }
+
+  private LayerFormat estargzFor(List<String> files) {
+    return estargz.computeIfAbsent(
+        files,
+        list -> {
+          EstargzTranscoder transcoder =
+              new EstargzTranscoder(estargzBase.withPrioritizedFiles(list), spoolDir);
+          return new LayerFormat(Formats.ESTARGZ, transcoder.settingsKey(), transcoder, true);
+        });
   }
 }

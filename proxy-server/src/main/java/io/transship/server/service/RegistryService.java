@@ -58,7 +58,9 @@ public final class RegistryService implements AutoCloseable {
             new ConversionIndex(store),
             sources::byDigest,
             new LayerFormats(
-                new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads())),
+                new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads()),
+                conversionConfig,
+                spoolDir),
             conversionConfig.workers(),
             conversionConfig.includeUncompressed(),
             spoolDir,

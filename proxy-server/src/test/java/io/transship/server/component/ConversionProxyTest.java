@@ -209,6 +209,52 @@ class ConversionProxyTest {
   }
 
   @Test
+  void estargzLayersGetATocAndTheConfigGetsTheirNewDiffIds() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 15, 2, false);
+    startProxy("none", Duration.ofSeconds(60));
+    // Docker 20.10 can unpack eStargz (it is gzip): it gets the converted image
+    HttpResponse<byte[]> response =
+        pull("/v2/estargz/fake/team/app/manifests/v1", "docker/20.10.24", ACCEPT_ALL);
+    JsonNode manifest = JSON.readTree(response.body());
+    JsonNode source = JSON.readTree(image.manifestBytes());
+    assertThat(manifest.path("config").path("digest"))
+        .isNotEqualTo(source.path("config").path("digest"));
+    JsonNode config =
+        JSON.readTree(
+            harness
+                .get("/v2/fake/team/app/blobs/" + manifest.path("config").path("digest").asText())
+                .body());
+    for (int i = 0; i < 2; i++) {
+      JsonNode layer = manifest.path("layers").get(i);
+      assertThat(layer.path("mediaType").asText()).isEqualTo(MediaTypes.OCI_LAYER_GZIP);
+      assertThat(
+              layer.path("annotations").path("containerd.io/snapshot/stargz/toc.digest").asText())
+          .startsWith("sha256:");
+      byte[] blob = harness.get("/v2/fake/team/app/blobs/" + layer.path("digest").asText()).body();
+      byte[] tar;
+      try (var gunzip = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(blob))) {
+        tar = gunzip.readAllBytes();
+      }
+      assertThat(config.path("rootfs").path("diff_ids").get(i).asText())
+          .isEqualTo(Digest.sha256(tar).toString());
+      assertThat(layer.path("annotations").path("io.containers.estargz.uncompressed-size").asLong())
+          .isEqualTo(tar.length);
+      assertThat(new String(tar, StandardCharsets.ISO_8859_1))
+          .contains("stargz.index.json")
+          .contains(".no.prefetch.landmark");
+      // the 51-byte footer: an empty gzip member whose extra field says where the TOC is
+      assertThat(blob[blob.length - 51]).isEqualTo((byte) 0x1f);
+      assertThat(new String(blob, blob.length - 51 + 16, 16 + 6, StandardCharsets.US_ASCII))
+          .endsWith("STARGZ");
+      HttpResponse<byte[]> firstTwo =
+          harness.get(
+              "/v2/fake/team/app/blobs/" + layer.path("digest").asText(), "Range", "bytes=0-1");
+      assertThat(firstTwo.statusCode()).isEqualTo(206);
+      assertThat(firstTwo.body()).containsExactly(0x1f, 0x8b);
+    }
+  }
+
+  @Test
   void theUpstreamDigestIsServedUnchanged() throws Exception {
     TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 6, 1, false);
     startProxy("zstd", Duration.ofSeconds(30));
