@@ -18,6 +18,9 @@
  *       /readyz}.
  *   <li>{@link io.transship.e2e.Containerd}: a private containerd (own root, state and socket, CRI
  *       disabled) driven with {@code ctr}, and hosts.toml mirror directories.
+ *   <li>{@link io.transship.e2e.Podman}: a private podman store and configuration per test (vfs for
+ *       plain pulls, {@code Podman.partial} for overlay with partial pulls), storage in a short
+ *       {@code /tmp/tsp-<n>} directory, optional {@code registries.conf} mirrors.
  *   <li>{@link io.transship.e2e.Cmd} and {@link io.transship.e2e.Daemon}: short commands with a
  *       timeout and long-running processes with captured logs; {@link
  *       io.transship.e2e.DumpLogsOnFailure} prints those logs when a test or a fixture fails.

@@ -255,6 +255,55 @@ class ConversionProxyTest {
   }
 
   @Test
+  void prefetchRulesPutTheirFilesFirstForMatchingRepositoriesOnly() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 16, 1, false);
+    TestImages.push(upstream, "other/app", "v1", 16, 1, false);
+    ConversionConfig conversion =
+        new ConversionConfig(
+            Duration.ofSeconds(60),
+            3,
+            2,
+            2,
+            false,
+            true,
+            6,
+            1 << 20,
+            List.of(
+                new ConversionConfig.PrefetchRule("fake/team/*", List.of("app/file-1600-1.bin"))));
+    harness =
+        ProxyHarness.start(
+            ProxyHarness.config(
+                upstream, root, Duration.ofMinutes(5), null, null, "estargz", conversion),
+            upstream);
+    // the prioritized file comes first (after its parent directory), then the landmark
+    assertThat(entryNames("team/app"))
+        .startsWith("app/", "app/file-1600-1.bin", ".prefetch.landmark");
+    assertThat(entryNames("other/app").get(0)).isEqualTo(".no.prefetch.landmark");
+  }
+
+  private List<String> entryNames(String repo) throws Exception {
+    JsonNode manifest =
+        JSON.readTree(pull("/v2/fake/" + repo + "/manifests/v1", CONTAINERD, ACCEPT_ALL).body());
+    byte[] blob =
+        harness
+            .get(
+                "/v2/fake/"
+                    + repo
+                    + "/blobs/"
+                    + manifest.path("layers").get(0).path("digest").asText())
+            .body();
+    List<String> names = new ArrayList<>();
+    try (var tar =
+        new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+            new java.util.zip.GZIPInputStream(new ByteArrayInputStream(blob)))) {
+      for (var entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+        names.add(entry.getName());
+      }
+    }
+    return names;
+  }
+
+  @Test
   void theUpstreamDigestIsServedUnchanged() throws Exception {
     TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 6, 1, false);
     startProxy("zstd", Duration.ofSeconds(30));
