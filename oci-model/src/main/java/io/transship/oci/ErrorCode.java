@@ -19,6 +19,7 @@ public enum ErrorCode {
   UNAUTHORIZED(401, "authentication required"),
   DENIED(403, "requested access to the resource is denied"),
   UNSUPPORTED(405, "the operation is unsupported"),
+  MALFORMED_REQUEST(400, "the request is not valid HTTP"),
   TOOMANYREQUESTS(429, "too many requests"),
   RANGE_INVALID(416, "requested range not satisfiable"),
   UNAVAILABLE(503, "service unavailable"),
@@ -41,8 +42,15 @@ public enum ErrorCode {
     return defaultMessage;
   }
 
-  /** The code string written into the error body; {@code UPSTREAM_ERROR} shows as UNKNOWN. */
+  /**
+   * The code string written into the error body. {@code UPSTREAM_ERROR} shows as UNKNOWN and {@code
+   * MALFORMED_REQUEST} as UNSUPPORTED: the spec has no code of their own.
+   */
   public String wireCode() {
-    return this == UPSTREAM_ERROR ? "UNKNOWN" : name();
+    return switch (this) {
+      case UPSTREAM_ERROR -> "UNKNOWN";
+      case MALFORMED_REQUEST -> "UNSUPPORTED";
+      default -> name();
+    };
   }
 }

@@ -71,7 +71,9 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
               exchange,
               "invalid",
               ErrorReplies.of(
-                  new RegistryException(ErrorCode.UNSUPPORTED, "malformed HTTP request")),
+                  new RegistryException(
+                      ErrorCode.MALFORMED_REQUEST,
+                      "malformed HTTP request (TLS sent to a plain-HTTP port?)")),
               false));
       return;
     }
