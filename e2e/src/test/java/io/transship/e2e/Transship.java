@@ -31,6 +31,7 @@ public final class Transship implements AutoCloseable {
   private final String defaultUpstream;
   private final String format;
   private final String extraYaml;
+  private final String s3;
   private int port;
   private int adminPort;
   private Daemon daemon;
@@ -41,13 +42,15 @@ public final class Transship implements AutoCloseable {
       Map<String, Upstream> upstreams,
       String defaultUpstream,
       String format,
-      String extraYaml) {
+      String extraYaml,
+      String s3) {
     this.name = name;
     this.dir = dir;
     this.upstreams = upstreams;
     this.defaultUpstream = defaultUpstream;
     this.format = format;
     this.extraYaml = extraYaml;
+    this.s3 = s3;
   }
 
   /**
@@ -64,6 +67,7 @@ public final class Transship implements AutoCloseable {
     private String defaultUpstream;
     private String format = "none";
     private final StringBuilder extraYaml = new StringBuilder();
+    private String s3;
 
     /** The layer format every upstream serves by default ({@code none}: pass-through). */
     public Config format(String format) {
@@ -78,6 +82,15 @@ public final class Transship implements AutoCloseable {
      */
     public Config yaml(String yaml) {
       extraYaml.append(yaml.endsWith("\n") ? yaml : yaml + "\n");
+      return this;
+    }
+
+    /**
+     * S3 storage: the flow mapping written as {@code storage.s3} (see {@link S3Proxy#storageYaml});
+     * the proxy's data directory then is the local disk cache in front of it.
+     */
+    public Config s3(String mapping) {
+      this.s3 = mapping;
       return this;
     }
 
@@ -106,7 +119,8 @@ public final class Transship implements AutoCloseable {
               Map.copyOf(upstreams),
               def,
               format,
-              extraYaml.toString());
+              extraYaml.toString(),
+              s3);
       env.track(t);
       t.start(env);
       return t;
@@ -158,7 +172,9 @@ public final class Transship implements AutoCloseable {
     y.append("admin: { listen: 127.0.0.1:").append(adminPort).append(" }\n");
     y.append("storage: { filesystem: { root: \"")
         .append(dir.resolve("data"))
-        .append("\", max-bytes: 10GiB } }\n");
+        .append("\", max-bytes: 10GiB }")
+        .append(s3 == null ? "" : ", s3: " + s3)
+        .append(" }\n");
     y.append("default-upstream: ").append(defaultUpstream).append('\n');
     y.append("upstream-defaults: { format: ").append(format).append(" }\n");
     y.append("upstreams:\n");
@@ -214,6 +230,11 @@ public final class Transship implements AutoCloseable {
     cmd.addAll(List.of(args));
     cmd.addAll(List.of("--admin", adminUrl()));
     return Cmd.of(cmd).timeout(Duration.ofMinutes(2));
+  }
+
+  /** The filesystem storage root (the local disk cache when S3 storage is configured). */
+  public Path dataDir() {
+    return dir.resolve("data");
   }
 
   public Path configFile() {

@@ -16,6 +16,9 @@
  *       pushes the images with skopeo.
  *   <li>{@link io.transship.e2e.Transship}: writes a proxy config, starts the jar, waits for {@code
  *       /readyz}.
+ *   <li>{@link io.transship.e2e.S3Proxy}: a real S3 server (S3Proxy, out of process, filesystem
+ *       backend) for S3 storage; its bucket is a directory, so stored objects can be listed from
+ *       disk.
  *   <li>{@link io.transship.e2e.Containerd}: a private containerd (own root, state and socket, CRI
  *       disabled) driven with {@code ctr}, and hosts.toml mirror directories.
  *   <li>{@link io.transship.e2e.Podman}: a private podman store and configuration per test (vfs for
