@@ -67,17 +67,96 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
 
   @Override
   public InputStream open(String key, ByteRange range) throws IOException {
-    if (cacheable.test(key)) {
-      if (local.stat(key).isPresent()) {
+    if (!cacheable.test(key)) {
+      return remote.open(key, range);
+    }
+    if (local.stat(key).isPresent()) {
+      try {
+        return local.open(key, range);
+      } catch (NoSuchObjectException evictedMeanwhile) {
+        // fall through to the remote store
+      }
+    }
+    if (range == null || range.first() == 0) {
+      // a read of the whole object fills the cache as it goes: S3 sends the bytes once
+      Optional<ObjectInfo> info = remote.stat(key);
+      if (info.isEmpty()) {
+        throw new NoSuchObjectException(key);
+      }
+      long size = info.get().size();
+      boolean whole = range == null || range.last() >= size - 1;
+      if (whole && filling.putIfAbsent(key, Boolean.TRUE) == null) {
         try {
-          return local.open(key, range);
-        } catch (NoSuchObjectException evictedMeanwhile) {
-          // fall through to the remote store
+          return new CachingInputStream(
+              remote.open(key, range), local.newWriter(key), size, () -> filling.remove(key));
+        } catch (IOException | RuntimeException e) {
+          filling.remove(key);
+          throw e;
         }
       }
-      fill(key);
     }
+    fill(key);
     return remote.open(key, range);
+  }
+
+  /** Passes a whole remote object through while writing it into the cache; commits at its end. */
+  private static final class CachingInputStream extends java.io.FilterInputStream {
+    private final ObjectWriter cache;
+    private final long size;
+    private final Runnable done;
+    private boolean finished;
+
+    CachingInputStream(InputStream in, ObjectWriter cache, long size, Runnable done) {
+      super(in);
+      this.cache = cache;
+      this.size = size;
+      this.done = done;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (finished) {
+        return n;
+      }
+      try {
+        if (n > 0) {
+          cache.write(buffer, offset, n);
+        }
+        if (cache.written() == size) {
+          cache.commit(); // complete: readers often stop at the size without reading EOF
+          end();
+        }
+      } catch (IOException e) {
+        LOG.debug("cache write failed: {}", e.getMessage());
+        end(); // the client's stream goes on; the cache is just not filled
+      }
+      return n;
+    }
+
+    private void end() {
+      if (!finished) {
+        finished = true;
+        cache.abort(); // no-op after commit
+        done.run();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        super.close();
+      } finally {
+        end();
+      }
+    }
   }
 
   @Override

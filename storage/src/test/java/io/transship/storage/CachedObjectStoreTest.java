@@ -44,6 +44,40 @@ class CachedObjectStoreTest extends ObjectStoreContract {
   }
 
   @Test
+  void aWholeReadFillsTheCacheFromTheSameStream() throws Exception {
+    CachedObjectStore cached = (CachedObjectStore) store;
+    byte[] bytes = new byte[300_000];
+    new java.util.Random(3).nextBytes(bytes);
+    try (ObjectWriter writer = remote.newWriter("blobs/z")) {
+      writer.write(bytes, 0, bytes.length);
+      writer.commit();
+    }
+    try (var in = cached.open("blobs/z", new io.transship.oci.ByteRange(0, bytes.length - 1))) {
+      assertThat(in.readNBytes(bytes.length)).isEqualTo(bytes); // stops at the size, like a server
+    }
+    assertThat(cached.localFile("blobs/z")).isPresent();
+    assertThat(java.nio.file.Files.readAllBytes(cached.localFile("blobs/z").get()))
+        .isEqualTo(bytes);
+  }
+
+  @Test
+  void aPartialReadLeavesNoPartialObjectInTheCache() throws Exception {
+    CachedObjectStore cached = (CachedObjectStore) store;
+    byte[] bytes = new byte[300_000];
+    try (ObjectWriter writer = remote.newWriter("blobs/p")) {
+      writer.write(bytes, 0, bytes.length);
+      writer.commit();
+    }
+    try (var in = cached.open("blobs/p", null)) {
+      in.readNBytes(1000);
+    }
+    // the abandoned pass-through wrote nothing visible; only a complete background copy may appear
+    cached
+        .localFile("blobs/p")
+        .ifPresent(file -> assertThat(file.toFile().length()).isEqualTo(bytes.length));
+  }
+
+  @Test
   void putFileReachesTheRemoteStoreAndStaysInTheCache() throws Exception {
     CachedObjectStore cached = (CachedObjectStore) store;
     Path file = cacheDir.resolve("upload.bin");
