@@ -66,12 +66,12 @@ public final class StorageKeys {
   }
 
   /**
-   * {@code conversions/manifests/<format>/<alg>/<hex>}: the digest of the converted form of a
-   * source manifest.
+   * {@code conversions/manifests/<settings>/<alg>/<hex>}: the digest of the converted form of a
+   * source manifest, for conversion settings {@code settings} (e.g. {@code zstd-l3}).
    */
-  public static String convertedManifest(String format, Digest source) {
+  public static String convertedManifest(String settings, Digest source) {
     return "conversions/manifests/"
-        + encodeSegment(format)
+        + encodeSegment(settings)
         + "/"
         + source.algorithm()
         + "/"
