@@ -50,7 +50,6 @@ public final class EstargzTranscoder implements LayerTranscoder {
   public static final String UNCOMPRESSED_SIZE_ANNOTATION =
       "io.containers.estargz.uncompressed-size";
 
-  private static final int GZIP_BUFFER = 64 * 1024;
   private static final int TAR_BUFFER = 256 * 1024;
 
   private final EstargzOptions options;
@@ -210,7 +209,7 @@ public final class EstargzTranscoder implements LayerTranscoder {
    */
   private static InputStream open(InputStream source, SourceCompression compression) {
     return switch (compression) {
-      case GZIP -> new ConcatenatedGzipInputStream(source, GZIP_BUFFER);
+      case GZIP -> GzipInput.open(source); // ISA-L, else ConcatenatedGzipInputStream
       case NONE -> source;
     };
   }

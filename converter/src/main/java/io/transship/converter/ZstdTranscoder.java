@@ -36,7 +36,6 @@ public final class ZstdTranscoder implements LayerTranscoder {
   /** The media type of the layers this transcoder writes. */
   public static final String MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+zstd";
 
-  private static final int GZIP_BUFFER = 64 * 1024;
   private static final int COPY_BUFFER = 128 * 1024;
 
   private final ZstdOptions options;
@@ -110,7 +109,7 @@ public final class ZstdTranscoder implements LayerTranscoder {
    */
   private static InputStream open(InputStream source, SourceCompression compression) {
     return switch (compression) {
-      case GZIP -> new ConcatenatedGzipInputStream(source, GZIP_BUFFER);
+      case GZIP -> GzipInput.open(source); // ISA-L, else ConcatenatedGzipInputStream
       case NONE -> source;
     };
   }
