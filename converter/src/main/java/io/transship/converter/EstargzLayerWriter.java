@@ -41,7 +41,9 @@ final class EstargzLayerWriter {
   private final MemberPipeline pipeline;
   private final int chunkSize;
   private final MessageDigest diffId = Digest.newSha256();
-  private final MessageDigest chunkHash = Digest.newSha256();
+  private final java.util.List<TocEntry> pendingChunkDigests = new java.util.ArrayList<>();
+  private final java.util.List<TocEntry> pendingFileDigests = new java.util.ArrayList<>();
+  private int segmentHashedPrefix;
   private final MessageDigest fileHash = Digest.newSha256();
   private final List<TocEntry> toc = new ArrayList<>();
   private final Map<Long, String> lastUserName = new HashMap<>();
@@ -63,7 +65,7 @@ final class EstargzLayerWriter {
     byte[] content = {EstargzFormat.LANDMARK_CONTENT};
     startMember(entry);
     append(content, 0, 1);
-    entry.chunkDigest = digestOf(chunkHash, content, 0, 1);
+    entry.chunkDigest = Digest.sha256(content).toString();
     entry.digest = entry.chunkDigest;
     toc.add(entry);
     append(new byte[RawTarReader.BLOCK - 1], 0, RawTarReader.BLOCK - 1);
@@ -138,10 +140,11 @@ final class EstargzLayerWriter {
       if (length == chunkSize) {
         current.chunkSize = length;
       }
-      int start = segmentLength;
+      int start = segmentLength; // 0: startMember flushed the previous member
       ensureRoom(length + CHUNK_SLACK);
       readInto(payload, length);
-      current.chunkDigest = digestOf(chunkHash, segment, start, length);
+      segmentHashedPrefix = length; // the chunk digest is computed on the compressing thread
+      pendingChunkDigests.add(current);
       if (chunked) {
         fileHash.update(segment, start, length);
       }
@@ -149,7 +152,11 @@ final class EstargzLayerWriter {
       done += length;
       current = new TocEntry(e.name(), "chunk");
     }
-    reg.digest = chunked ? Digest.ofSha256(fileHash.digest()).toString() : reg.chunkDigest;
+    if (chunked) {
+      reg.digest = Digest.ofSha256(fileHash.digest()).toString();
+    } else {
+      pendingFileDigests.add(reg); // one chunk: the file digest is its chunk digest
+    }
   }
 
   /** Closes the current member and records that {@code entry}'s data starts the next one. */
@@ -166,6 +173,12 @@ final class EstargzLayerWriter {
   Finished finish() throws IOException {
     flushSegment();
     pipeline.drain();
+    for (TocEntry entry : pendingChunkDigests) {
+      entry.chunkDigest = Digest.ofSha256(pipeline.prefixDigestOf(entry.member)).toString();
+    }
+    for (TocEntry entry : pendingFileDigests) {
+      entry.digest = entry.chunkDigest;
+    }
     byte[] json = TocJson.write(toc, pipeline::offsetOf);
     Digest tocDigest = Digest.sha256(json);
     int padding = RawTarReader.padding(json.length);
@@ -192,9 +205,11 @@ final class EstargzLayerWriter {
     }
     byte[] full = segment;
     int length = segmentLength;
+    int hashed = segmentHashedPrefix;
     segment = new byte[SMALL_SEGMENT];
     segmentLength = 0;
-    pipeline.submit(full, length);
+    segmentHashedPrefix = 0;
+    pipeline.submit(full, length, hashed);
   }
 
   private void append(byte[] bytes, int offset, int length) {
@@ -234,11 +249,5 @@ final class EstargzLayerWriter {
               segment,
               (int) Math.min(Integer.MAX_VALUE - 16, Math.max(needed, 2L * segment.length)));
     }
-  }
-
-  private static String digestOf(MessageDigest hash, byte[] bytes, int offset, int length) {
-    hash.reset();
-    hash.update(bytes, offset, length);
-    return Digest.ofSha256(hash.digest()).toString();
   }
 }

@@ -35,8 +35,9 @@ final class MemberPipeline implements AutoCloseable {
   private final ExecutorService executor;
   private final BlockingQueue<GzipMemberEncoder> encoders;
   private final GzipMemberEncoder inline;
-  private final Deque<Future<byte[]>> inFlight = new ArrayDeque<>();
+  private final Deque<Future<Encoded>> inFlight = new ArrayDeque<>();
   private long[] offsets = new long[1024];
+  private byte[][] prefixDigests = new byte[1024][];
   private int submitted;
   private int written;
   private long position;
@@ -69,16 +70,45 @@ final class MemberPipeline implements AutoCloseable {
    * @return the member's index (0, 1, 2, ... in submission order)
    */
   int submit(byte[] data, int length) throws IOException {
+    return submit(data, length, 0);
+  }
+
+  /**
+   * Like {@link #submit(byte[], int)}, and also hashes (SHA-256) the member's first {@code
+   * hashedPrefix} bytes on the compressing thread, for {@link #prefixDigestOf}: chunk digests then
+   * cost the reading thread nothing.
+   */
+  int submit(byte[] data, int length, int hashedPrefix) throws IOException {
     int index = submitted++;
     if (executor == null) {
-      write(inline.encode(data, 0, length));
+      write(new Encoded(inline.encode(data, 0, length), sha256(data, hashedPrefix)));
       return index;
     }
     while (inFlight.size() >= maxInFlight) {
       writeOldest();
     }
-    inFlight.add(executor.submit(() -> compress(data, length)));
+    inFlight.add(executor.submit(() -> compress(data, length, hashedPrefix)));
     return index;
+  }
+
+  /** The SHA-256 of member {@code index}'s hashed prefix; known once it has been written. */
+  byte[] prefixDigestOf(int index) {
+    if (index >= written || prefixDigests[index] == null) {
+      throw new IllegalStateException("member " + index + " has no hashed prefix written");
+    }
+    return prefixDigests[index];
+  }
+
+  /** A compressed member and, when asked for, the digest of its uncompressed prefix. */
+  private record Encoded(byte[] member, byte[] prefixDigest) {}
+
+  private static byte[] sha256(byte[] data, int length) {
+    if (length == 0) {
+      return null;
+    }
+    java.security.MessageDigest hash = io.transship.oci.Digest.newSha256();
+    hash.update(data, 0, length);
+    return hash.digest();
   }
 
   /** Index the next submitted member will get. */
@@ -113,17 +143,18 @@ final class MemberPipeline implements AutoCloseable {
     position += bytes.length;
   }
 
-  private byte[] compress(byte[] data, int length) throws InterruptedException {
+  private Encoded compress(byte[] data, int length, int hashedPrefix) throws InterruptedException {
+    byte[] digest = sha256(data, hashedPrefix);
     GzipMemberEncoder encoder = encoders.take();
     try {
-      return encoder.encode(data, 0, length);
+      return new Encoded(encoder.encode(data, 0, length), digest);
     } finally {
       encoders.add(encoder);
     }
   }
 
   private void writeOldest() throws IOException {
-    Future<byte[]> oldest = inFlight.removeFirst();
+    Future<Encoded> oldest = inFlight.removeFirst();
     try {
       write(oldest.get());
     } catch (InterruptedException e) {
@@ -144,13 +175,15 @@ final class MemberPipeline implements AutoCloseable {
     }
   }
 
-  private void write(byte[] member) throws IOException {
+  private void write(Encoded encoded) throws IOException {
     if (written == offsets.length) {
       offsets = Arrays.copyOf(offsets, offsets.length * 2);
+      prefixDigests = Arrays.copyOf(prefixDigests, prefixDigests.length * 2);
     }
+    prefixDigests[written] = encoded.prefixDigest();
     offsets[written++] = position;
-    out.write(member);
-    position += member.length;
+    out.write(encoded.member());
+    position += encoded.member().length;
   }
 
   @Override
