@@ -13,6 +13,8 @@
 #   TAG_TTL        transship cache.tag-ttl                                 (default 60s, the product default)
 #   TS_FORMAT      transship upstream `format` (none|zstd) for jars that convert layers (default
 #                  none: serve the upstream's manifest and blobs as they are, like distribution)
+#   TS_LOG_LEVEL   transship log level (TRANSSHIP_LOG_LEVEL); default WARN, which drops its
+#                  per-request INFO access-log line, as the baselines run without access logs
 #   TRANSSHIP_JAR  jar to benchmark (copied into the temp dir first)       (default proxy-server/target/transship.jar)
 #   TRANSSHIP_JAVA_OPTS  extra JVM flags for transship
 #   IDLE_WAIT      seconds to wait for the machine to go idle before measuring and before each
@@ -32,6 +34,7 @@ CONNS=${CONNS:-4}
 LAYER_MIB=${LAYER_MIB:-64}
 TAG_TTL=${TAG_TTL:-60s}
 TS_FORMAT=${TS_FORMAT:-none}
+TS_LOG_LEVEL=${TS_LOG_LEVEL:-WARN}
 NOISE_CORES=${NOISE_CORES:-0.3}
 NOISE_RETRIES=${NOISE_RETRIES:-2}
 
@@ -261,7 +264,7 @@ default-upstream: lab
 upstreams: {lab: {url: "http://127.0.0.1:$REG_PORT"$TS_FORMAT_YAML}}
 YAML
 # shellcheck disable=SC2086
-start transship "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseZGC ${TRANSSHIP_JAVA_OPTS:-} \
+start transship env TRANSSHIP_LOG_LEVEL="$TS_LOG_LEVEL" "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseZGC ${TRANSSHIP_JAVA_OPTS:-} \
   -jar "$W/transship.jar" serve --config "$W/transship/config.yaml"
 wait_http transship "http://127.0.0.1:$TS_ADMIN_PORT/readyz" 60 200
 wait_http transship "http://127.0.0.1:$TS_PORT/v2/" 10 200 401
@@ -327,6 +330,19 @@ for who in mirror transship; do
   url_var="BLOB_URL_$who"; verify_get "blob/$who (from cache)" "${!url_var}" "$BLOB_SIZE" "$BLOB_HEX"
 done
 TS_BLOB_MISS0=$(ts_metric blob miss); TS_BLOB_HIT0=$(ts_metric blob hit)
+# nginx serves the very file transship stores (a hard link: same inode, same page-cache pages).
+# On this VM the client's cost of receiving a sendfile stream varies by up to ~30% between two
+# page-cache copies of the same bytes, so nginx vs transship is only comparable on one file.
+TS_BLOB_FILE=$(find "$W/transship/data" -type f -name "*$BLOB_HEX*" -size "${BLOB_SIZE}c" 2>/dev/null | head -1)
+if [[ -n $TS_BLOB_FILE ]]; then
+  ln -f "$TS_BLOB_FILE" "$W/nginx/www/blob"
+  NGINX_FILE="transship's stored copy (${TS_BLOB_FILE#"$W/transship/data/"})"
+  verify_get "blob/nginx (transship's file)" "$BLOB_URL_nginx" "$BLOB_SIZE" "$BLOB_HEX"
+else
+  NGINX_FILE="the OCI layout's copy (transship's stored file not found by name): sendfile figures less comparable"
+  loud "cannot find transship's stored blob file; nginx serves another copy of the bytes"
+fi
+log "nginx serves $NGINX_FILE"
 (( TS_BLOB_HIT0 >= 1 )) || die "transship reports no blob cache hit after two GETs (metrics: hit=$TS_BLOB_HIT0 miss=$TS_BLOB_MISS0)"
 log "transship cache metrics after warm-up: blob hit=$TS_BLOB_HIT0 miss=$TS_BLOB_MISS0"
 
@@ -458,6 +474,7 @@ run() {
   R[$kind/$who/cpu_s]=${cpu_s:-?}
   R[$kind/$who/cpu_per_gb]=$([[ -n $cpu_s ]] && awk -v c="$cpu_s" -v b="$bytes" 'BEGIN { if (b > 0) printf "%.3f", c / (b / 1e9); else print "?" }' || echo "?")
   R[$kind/$who/srv_cores]=$([[ -n $cpu_s ]] && awk -v c="$cpu_s" -v d="$dur" 'BEGIN { printf "%.2f", c / (d / 1e6) }' || echo "?")
+  R[$kind/$who/wrk_per_gb]=$(awk -v a="$w0" -v b="$w1" -v x="$bytes" 'BEGIN { if (x > 0) printf "%.3f", (b - a) / (x / 1e9); else print "?" }')
   R[$kind/$who/wrk_cores]=$(awk -v a="$w0" -v b="$w1" -v d="$dur" 'BEGIN { printf "%.2f", (b - a) / (d / 1e6) }')
   R[$kind/$who/up_cores]=$([[ -n $up_pid ]] && awk -v a="$u0" -v b="${u1:-$u0}" -v t="$CLK_TCK" -v d="$dur" 'BEGIN { printf "%.2f", (b - a) / t / (d / 1e6) }' || echo "-")
   # everything else that ran on the machine meanwhile (busy - server - upstream - wrk): noise indicator
@@ -471,7 +488,7 @@ run() {
 # A run is "noisy" when other processes used more than NOISE_CORES cores during it. A noisy run is
 # repeated (after waiting for idle, bounded by IDLE_WAIT) up to NOISE_RETRIES times; the least
 # noisy attempt is kept and its row is marked "noisy" if it still is.
-FIELDS="status requests bytes secs rps gbps wrk_tps cpu_s cpu_per_gb srv_cores up_cores wrk_cores other_cores p50 p99 hits"
+FIELDS="status requests bytes secs rps gbps wrk_tps cpu_s cpu_per_gb srv_cores up_cores wrk_cores wrk_per_gb other_cores p50 p99 hits"
 run_target() { # $1=kind $2=who $3=url
   local kind=$1 who=$2 url=$3 attempt best="" f failures_before
   declare -A keep=()
@@ -497,8 +514,10 @@ for who in nginx registry mirror transship; do url_var="BLOB_URL_$who"; run_targ
 for who in registry mirror transship; do url_var="MAN_URL_$who"; run_target manifest "$who" "${!url_var}"; done
 
 # ---------------------------------------------------------------- 5. report
-ratio() { # $1 / $2 with 2 decimals, "n/a" when either is missing
-  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "?" || b == "?" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'
+ratio() { # $1=kind $2=field $3=baseline who: transship / baseline, "n/a" unless both runs passed
+  local a=${R[$1/transship/$2]:-} b=${R[$1/$3/$2]:-} sa=${R[$1/transship/status]:-} sb=${R[$1/$3/status]:-}
+  [[ $sa == ok || $sa == noisy ]] && [[ $sb == ok || $sb == noisy ]] || { echo "n/a (a run failed)"; return; }
+  awk -v a="$a" -v b="$b" 'BEGIN { if (a == "" || b == "" || a == "?" || b == "?" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'
 }
 label() { case $1 in nginx) echo "nginx static (sendfile)";; registry) echo "docker-registry direct";;
                      mirror) echo "distribution proxy mode";; transship) echo "transship (cached)";; esac; }
@@ -507,19 +526,20 @@ OUT_FILE="$OUT_DIR/proxy-throughput-$STAMP.txt"
 {
   echo "transship proxy-throughput benchmark — $(date -Is)"
   echo "host: $(uname -srm), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
-  echo "transship: layer format $TS_FORMAT, tag-ttl $TAG_TTL; $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null | head -1) ]] && echo ' (dirty tree)'), jar sha256 $(sha256sum "$W/transship.jar" | cut -c1-12), $("$JDK/bin/java" -version 2>&1 | head -1)${TRANSSHIP_JAVA_OPTS:+, opts: $TRANSSHIP_JAVA_OPTS}"
+  echo "transship: layer format $TS_FORMAT, tag-ttl $TAG_TTL, log level $TS_LOG_LEVEL; $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null | head -1) ]] && echo ' (dirty tree)'), jar sha256 $(sha256sum "$W/transship.jar" | cut -c1-12), $("$JDK/bin/java" -version 2>&1 | head -1)${TRANSSHIP_JAVA_OPTS:+, opts: $TRANSSHIP_JAVA_OPTS}"
   echo "baselines: $(docker-registry --version 2>&1 | awk '{print $2, $3}'), $(nginx -v 2>&1 | sed 's/^nginx version: //') (worker_processes 1, sendfile on); load: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
   echo "load: wrk -t$THREADS -c$CONNS -d${DURATION}s (+${WARMUP}s unrecorded warm-up per target), keep-alive, all on 127.0.0.1"
   echo "blob: $BLOB_DIGEST, $BLOB_SIZE bytes (${LAYER_MIB} MiB random data, gzip -1); manifest: $MANIFEST_SIZE bytes by tag, Accept: $MANIFEST_TYPE"
   echo "background load before measuring: $START_BUSY busy cores of $(nproc)$(awk -v x="$START_BUSY" 'BEGIN { if (x > 0.25) print "  <-- NOT IDLE: figures are noisy" }')"
+  echo "nginx serves: $NGINX_FILE"
   echo "units: GB = 1e9 bytes; GB/s = bytes read / wrk duration; CPU = utime+stime of the server pid (/proc/pid/stat)"
   echo
   echo "BLOB GET (64 MiB layer)"
-  printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %8s %9s %11s\n' target check requests "GB/s" "wrk xfer/s" "p50 ms" "p99 ms" "srv CPU s" "CPU-s/GB" "srv cores" "up cores" "wrk cores" "other cores"
+  printf '%-26s %-6s %8s %9s %10s %8s %9s %9s %8s %9s %8s %9s %12s %11s\n' target check requests "GB/s" "wrk xfer/s" "p50 ms" "p99 ms" "srv CPU s" "CPU-s/GB" "srv cores" "up cores" "wrk cores" "wrk CPU-s/GB" "other cores"
   for who in nginx registry mirror transship; do
-    printf '%-26s %-6s %8s %9s %10s %8s %9s %8s %8s %9s %8s %9s %11s\n' "$(label $who)" "${R[blob/$who/status]:-?}" "${R[blob/$who/requests]:-}" \
+    printf '%-26s %-6s %8s %9s %10s %8s %9s %9s %8s %9s %8s %9s %12s %11s\n' "$(label $who)" "${R[blob/$who/status]:-?}" "${R[blob/$who/requests]:-}" \
       "${R[blob/$who/gbps]:-}" "${R[blob/$who/wrk_tps]:-}" "${R[blob/$who/p50]:-}" "${R[blob/$who/p99]:-}" "${R[blob/$who/cpu_s]:-}" \
-      "${R[blob/$who/cpu_per_gb]:-}" "${R[blob/$who/srv_cores]:-}" "${R[blob/$who/up_cores]:-}" "${R[blob/$who/wrk_cores]:-}" "${R[blob/$who/other_cores]:-}"
+      "${R[blob/$who/cpu_per_gb]:-}" "${R[blob/$who/srv_cores]:-}" "${R[blob/$who/up_cores]:-}" "${R[blob/$who/wrk_cores]:-}" "${R[blob/$who/wrk_per_gb]:-}" "${R[blob/$who/other_cores]:-}"
   done
   echo
   echo "MANIFEST GET by tag"
@@ -531,13 +551,13 @@ OUT_FILE="$OUT_DIR/proxy-throughput-$STAMP.txt"
   done
   echo
   echo "RATIOS (transship / baseline; >1 = transship higher)"
-  printf '  %-56s %s\n' "blob throughput   transship / nginx static" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/nginx/gbps]:-}")"
-  printf '  %-56s %s\n' "blob throughput   transship / docker-registry direct" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/registry/gbps]:-}")"
-  printf '  %-56s %s\n' "blob throughput   transship / distribution proxy mode" "$(ratio "${R[blob/transship/gbps]:-}" "${R[blob/mirror/gbps]:-}")"
-  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / docker-registry direct" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/registry/cpu_per_gb]:-}")"
-  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / nginx static" "$(ratio "${R[blob/transship/cpu_per_gb]:-}" "${R[blob/nginx/cpu_per_gb]:-}")"
-  printf '  %-56s %s\n' "manifest req/s    transship / docker-registry direct" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/registry/rps]:-}")"
-  printf '  %-56s %s\n' "manifest req/s    transship / distribution proxy mode" "$(ratio "${R[manifest/transship/rps]:-}" "${R[manifest/mirror/rps]:-}")"
+  printf '  %-56s %s\n' "blob throughput   transship / nginx static" "$(ratio blob gbps nginx)"
+  printf '  %-56s %s\n' "blob throughput   transship / docker-registry direct" "$(ratio blob gbps registry)"
+  printf '  %-56s %s\n' "blob throughput   transship / distribution proxy mode" "$(ratio blob gbps mirror)"
+  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / docker-registry direct" "$(ratio blob cpu_per_gb registry)"
+  printf '  %-56s %s   (<1 = transship cheaper)\n' "CPU-s per GB      transship / nginx static" "$(ratio blob cpu_per_gb nginx)"
+  printf '  %-56s %s\n' "manifest req/s    transship / docker-registry direct" "$(ratio manifest rps registry)"
+  printf '  %-56s %s\n' "manifest req/s    transship / distribution proxy mode" "$(ratio manifest rps mirror)"
   echo
   if (( FAILURES > 0 )); then
     echo "RESULT: $FAILURES run(s) FAILED their checks — the figures above for those runs are not valid"
