@@ -1,5 +1,6 @@
 package io.transship.e2e;
 
+import static io.transship.e2e.FileChecks.size;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -984,14 +985,6 @@ class EstargzIT {
 
   private static Path blob(PulledImage p, String digest) {
     return p.dir().resolve("blobs/sha256").resolve(digest.substring("sha256:".length()));
-  }
-
-  private static long size(Path p) {
-    try {
-      return Files.size(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static String sha256(byte[] data) {

@@ -1,5 +1,8 @@
 package io.transship.e2e;
 
+import static io.transship.e2e.FileChecks.head;
+import static io.transship.e2e.FileChecks.mismatch;
+import static io.transship.e2e.FileChecks.size;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -454,30 +456,6 @@ class S3IT {
           }
           return out;
         });
-  }
-
-  private static long mismatch(Path a, Path b) {
-    try {
-      return Files.mismatch(a, b);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static byte[] head(Path p, int n) {
-    try (InputStream in = Files.newInputStream(p)) {
-      return Arrays.copyOf(in.readNBytes(n), n);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static long size(Path p) {
-    try {
-      return Files.size(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static byte[] readBytes(Path p) {
