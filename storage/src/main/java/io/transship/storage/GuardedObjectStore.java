@@ -59,135 +59,97 @@ public final class GuardedObjectStore implements ObjectStore, Presigning {
     }
   }
 
-  private void check() throws StoreUnavailableException {
+  /** One call to the store. */
+  @FunctionalInterface
+  private interface Call<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code call} unless the store is known to be down; a failure other than "no such object"
+   * (or a caller's invalid key) marks it down.
+   */
+  private <T> T guarded(Call<T> call) throws IOException {
     String current = problem;
     if (!current.isEmpty()) {
       throw new StoreUnavailableException(current);
     }
-  }
-
-  private IOException failed(IOException e) {
-    if (e instanceof NoSuchObjectException) {
-      return e;
+    try {
+      return call.run();
+    } catch (NoSuchObjectException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      if (!(e instanceof IllegalArgumentException) && available()) {
+        LOG.warn("storage unavailable ({}); serving pass-through until it recovers", e.toString());
+        problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      }
+      throw e;
     }
-    if (available()) {
-      LOG.warn("storage unavailable ({}); serving pass-through until it recovers", e.getMessage());
-      problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-    return e;
-  }
-
-  private RuntimeException failed(RuntimeException e) {
-    if (available() && !(e instanceof IllegalArgumentException)) {
-      LOG.warn("storage unavailable ({}); serving pass-through until it recovers", e.toString());
-      problem = e.toString();
-    }
-    return e;
   }
 
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
-    check();
-    try {
-      return delegate.stat(key);
-    } catch (IOException e) {
-      throw failed(e);
-    } catch (RuntimeException e) {
-      throw failed(e);
-    }
+    return guarded(() -> delegate.stat(key));
   }
 
   @Override
   public InputStream open(String key, ByteRange range) throws IOException {
-    check();
-    try {
-      return delegate.open(key, range);
-    } catch (IOException e) {
-      throw failed(e);
-    } catch (RuntimeException e) {
-      throw failed(e);
-    }
+    return guarded(() -> delegate.open(key, range));
   }
 
   @Override
   public ObjectWriter newWriter(String key) throws IOException {
-    check();
-    try {
-      ObjectWriter writer = delegate.newWriter(key);
-      return new ObjectWriter() {
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-          try {
-            writer.write(buffer, offset, length);
-          } catch (IOException e) {
-            throw failed(e);
-          }
-        }
+    ObjectWriter writer = guarded(() -> delegate.newWriter(key));
+    return new ObjectWriter() {
+      @Override
+      public void write(byte[] buffer, int offset, int length) throws IOException {
+        guarded(() -> {
+          writer.write(buffer, offset, length);
+          return null;
+        });
+      }
 
-        @Override
-        public long written() {
-          return writer.written();
-        }
+      @Override
+      public long written() {
+        return writer.written();
+      }
 
-        @Override
-        public void commit() throws IOException {
-          try {
-            writer.commit();
-          } catch (IOException e) {
-            throw failed(e);
-          }
-        }
+      @Override
+      public void commit() throws IOException {
+        guarded(() -> {
+          writer.commit();
+          return null;
+        });
+      }
 
-        @Override
-        public void abort() {
-          writer.abort();
-        }
-      };
-    } catch (IOException e) {
-      throw failed(e);
-    }
+      @Override
+      public void abort() {
+        writer.abort();
+      }
+    };
   }
 
   @Override
   public void putFile(String key, Path file) throws IOException {
-    check();
-    try {
+    guarded(() -> {
       delegate.putFile(key, file);
-    } catch (IOException e) {
-      throw failed(e);
-    } catch (RuntimeException e) {
-      throw failed(e);
-    }
+      return null;
+    });
   }
 
   @Override
   public boolean putIfAbsent(String key, byte[] content) throws IOException {
-    check();
-    try {
-      return delegate.putIfAbsent(key, content);
-    } catch (IOException e) {
-      throw failed(e);
-    }
+    return guarded(() -> delegate.putIfAbsent(key, content));
   }
 
   @Override
   public boolean delete(String key) throws IOException {
-    check();
-    try {
-      return delegate.delete(key);
-    } catch (IOException e) {
-      throw failed(e);
-    }
+    return guarded(() -> delegate.delete(key));
   }
 
   @Override
   public List<ObjectInfo> list(String prefix) throws IOException {
-    check();
-    try {
-      return delegate.list(prefix);
-    } catch (IOException e) {
-      throw failed(e);
-    }
+    return guarded(() -> delegate.list(prefix));
   }
 
   @Override

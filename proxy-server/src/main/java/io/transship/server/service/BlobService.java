@@ -106,13 +106,9 @@ public final class BlobService {
     if (presignExpiry == null || request.head()) {
       return Optional.empty();
     }
-    if (request.range() != null
-        && RangeRequest.parse(request.range(), size) instanceof RangeRequest.Partial partial
-        && partial.ranges().size() > 1) {
-      return Optional.empty();
-    }
-    if (request.range() != null
-        && RangeRequest.parse(request.range(), size) instanceof RangeRequest.Unsatisfiable) {
+    RangeRequest range = RangeRequest.parse(request.range(), size);
+    if (range instanceof RangeRequest.Unsatisfiable
+        || (range instanceof RangeRequest.Partial partial && partial.ranges().size() > 1)) {
       return Optional.empty();
     }
     return blobs

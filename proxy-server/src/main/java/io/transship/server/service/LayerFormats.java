@@ -48,10 +48,6 @@ final class LayerFormats {
     }
   }
 
-  LayerFormats(ZstdOptions zstdOptions) {
-    this(zstdOptions, ConversionConfig.defaults(), Path.of(System.getProperty("java.io.tmpdir")));
-  }
-
   LayerFormat forRoute(Route route, String format) {
     return switch (format) {
       case Formats.ZSTD -> zstd;

@@ -185,12 +185,8 @@ public final class ManifestService {
       byte[] bytes;
       try {
         bytes = response.readBody(ManifestDocument.MAX_BYTES);
-      } catch (IOException e) {
-        if (e.getMessage() != null && e.getMessage().contains("exceeds")) {
-          throw new RegistryException(
-              ErrorCode.MANIFEST_INVALID, "upstream manifest exceeds 4 MiB");
-        }
-        throw e;
+      } catch (UpstreamResponse.BodyTooLargeException e) {
+        throw new RegistryException(ErrorCode.MANIFEST_INVALID, "upstream manifest exceeds 4 MiB");
       }
       if (declared >= 0 && bytes.length != declared) {
         throw new IOException("manifest body shorter than its Content-Length");

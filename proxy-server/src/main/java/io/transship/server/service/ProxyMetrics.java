@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.transship.server.upstream.RegistryClient;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -14,6 +16,9 @@ import java.util.function.Supplier;
 public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
   private final MeterRegistry registry;
   private final Counter bytesServed;
+  // per-request meters, looked up once per tag combination instead of built on every request
+  private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> cacheCounters = new ConcurrentHashMap<>();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -30,10 +35,14 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
 
   /** One finished client request. */
   public void request(String route, String method, int status, Duration elapsed) {
-    Timer.builder("transship.requests")
-        .description("Client requests by route, method and status")
-        .tags("route", route, "method", method, "status", Integer.toString(status))
-        .register(registry)
+    requestTimers
+        .computeIfAbsent(
+            route + ' ' + method + ' ' + status,
+            key ->
+                Timer.builder("transship.requests")
+                    .description("Client requests by route, method and status")
+                    .tags("route", route, "method", method, "status", Integer.toString(status))
+                    .register(registry))
         .record(elapsed);
   }
 
@@ -46,10 +55,14 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
    * cached tag served because the upstream was unreachable).
    */
   public void cache(String kind, String result) {
-    Counter.builder("transship.cache.lookups")
-        .description("Cache lookups by kind and result")
-        .tags("kind", kind, "result", result)
-        .register(registry)
+    cacheCounters
+        .computeIfAbsent(
+            kind + ' ' + result,
+            key ->
+                Counter.builder("transship.cache.lookups")
+                    .description("Cache lookups by kind and result")
+                    .tags("kind", kind, "result", result)
+                    .register(registry))
         .increment();
   }
 

@@ -29,9 +29,18 @@ public record UpstreamResponse(int status, HttpHeaders headers, InputStream body
   public byte[] readBody(int limit) throws IOException {
     byte[] bytes = body.readNBytes(limit + 1);
     if (bytes.length > limit) {
-      throw new IOException("upstream body exceeds " + limit + " bytes");
+      throw new BodyTooLargeException(limit);
     }
     return bytes;
+  }
+
+  /** The body is longer than the caller's limit; nothing of it is returned. */
+  public static final class BodyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLargeException(int limit) {
+      super("upstream body exceeds " + limit + " bytes");
+    }
   }
 
   @Override
