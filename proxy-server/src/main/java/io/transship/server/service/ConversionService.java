@@ -430,23 +430,24 @@ public final class ConversionService implements AutoCloseable {
   /**
    * Makes sure a converted blob is in the store when the store lost it (eviction, a wiped cache):
    * conversion is deterministic, so converting its source again gives the same bytes. A digest
-   * transship never produced, or produced with other settings, is left alone.
+   * transship never produced, or produced with other settings, is left alone. Returns whether it
+   * regenerated the blob.
    */
-  void regenerateBlobIfConverted(Route route, Digest digest) {
+  boolean regenerateBlobIfConverted(Route route, Digest digest) {
     try {
       if (store.stat(digest).isPresent()) {
-        return;
+        return false;
       }
     } catch (IOException e) {
-      return;
+      return false;
     }
     Optional<ConversionIndex.Origin> origin = index.origin(digest);
     if (origin.isEmpty() || !ConversionIndex.Origin.LAYER.equals(origin.get().kind())) {
-      return;
+      return false;
     }
     LayerFormat format = formats.forRoute(route, origin.get().format());
     if (!format.settingsKey().equals(origin.get().settings())) {
-      return; // made with other settings: these can't reproduce it
+      return false; // made with other settings: these can't reproduce it
     }
     LOG.info("regenerating evicted converted layer {} from {}", digest, origin.get().source());
     try {
@@ -459,8 +460,10 @@ public final class ConversionService implements AutoCloseable {
               null,
               ConversionListener.NONE)
           .join();
+      return true;
     } catch (CompletionException e) {
       LOG.warn("cannot regenerate {}: {}", digest, rootMessage(e));
+      return false;
     }
   }
 

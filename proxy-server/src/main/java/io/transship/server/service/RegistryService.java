@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.transship.converter.ZstdOptions;
 import io.transship.oci.ManifestDocument;
 import io.transship.oci.Reference;
+import io.transship.oci.RegistryException;
 import io.transship.server.config.ConversionConfig;
 import io.transship.server.reply.Body;
 import io.transship.server.reply.Reply;
@@ -108,8 +109,16 @@ public final class RegistryService implements AutoCloseable {
         yield manifests.serve(manifest);
       }
       case RegistryRequest.Blob blob -> {
-        conversions.regenerateBlobIfConverted(blob.route(), blob.digest());
-        yield blobs.serve(blob);
+        try {
+          yield blobs.serve(blob);
+        } catch (RegistryException e) {
+          // only a converted blob the store lost gets here with a recorded origin: regenerate it
+          // (rare) rather than stat every blob request twice on the hot path
+          if (!conversions.regenerateBlobIfConverted(blob.route(), blob.digest())) {
+            throw e;
+          }
+          yield blobs.serve(blob);
+        }
       }
       case RegistryRequest.TagsList tags -> passThrough.tags(tags);
       case RegistryRequest.Referrers referrers -> passThrough.referrers(referrers);
