@@ -153,25 +153,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static void error(Channel channel, Reply reply) {
     byte[] body = reply.body() instanceof Body.Bytes bytes ? bytes.content() : new byte[0];
-    FullHttpResponse response =
-        new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1,
-            HttpResponseStatus.valueOf(reply.status()),
-            Unpooled.wrappedBuffer(body));
-    reply.headers().forEach((name, value) -> response.headers().set(name, value));
-    HttpUtil.setContentLength(response, body.length);
-    HttpUtil.setKeepAlive(response, false); // closed after the answer: clients must not reuse it
-    channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    send(channel, HttpResponseStatus.valueOf(reply.status()), reply.headers(), body);
   }
 
   private static void text(
       Channel channel, HttpResponseStatus status, String body, String contentType) {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    send(
+        channel,
+        status,
+        Map.of(HttpHeaderNames.CONTENT_TYPE.toString(), contentType),
+        body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** One whole response, then the connection closes (clients must not reuse it). */
+  private static void send(
+      Channel channel, HttpResponseStatus status, Map<String, String> headers, byte[] body) {
     FullHttpResponse response =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-    HttpUtil.setContentLength(response, bytes.length);
-    HttpUtil.setKeepAlive(response, false); // closed after the answer: clients must not reuse it
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    headers.forEach((name, value) -> response.headers().set(name, value));
+    HttpUtil.setContentLength(response, body.length);
+    HttpUtil.setKeepAlive(response, false);
     channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 }
