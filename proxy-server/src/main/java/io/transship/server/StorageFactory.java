@@ -2,6 +2,7 @@ package io.transship.server;
 
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.service.StorageSetup;
+import io.transship.storage.BoundedObjectStore;
 import io.transship.storage.CachedObjectStore;
 import io.transship.storage.FilesystemObjectStore;
 import io.transship.storage.GuardedObjectStore;
@@ -22,7 +23,8 @@ final class StorageFactory {
 
   static StorageSetup create(TransshipConfig.StorageConfig config) throws IOException {
     Path root = config.root().toAbsolutePath().normalize();
-    FilesystemObjectStore local = new FilesystemObjectStore(root, config.maxBytes());
+    BoundedObjectStore local =
+        new BoundedObjectStore(new FilesystemObjectStore(root), config.maxBytes());
     Path spool = root.resolve(FilesystemObjectStore.TMP_DIR);
     TransshipConfig.S3Settings s3 = config.s3();
     if (s3 == null) {
@@ -55,6 +57,6 @@ final class StorageFactory {
     CachedObjectStore cached =
         new CachedObjectStore(guarded, local, CachedObjectStore::immutableKey);
     return new StorageSetup(
-        cached, spool, guarded::problem, true, s3.presign() ? s3.presignExpiry() : null);
+        cached, spool, guarded::problem, true, s3.presign() ? s3.presignExpiry() : null, local);
   }
 }

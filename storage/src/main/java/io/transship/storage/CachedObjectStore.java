@@ -23,19 +23,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reads of a cacheable key come from the local cache when present (and then zero-copy, via
  * {@link LocalFiles}); on a miss they stream from the remote store while one background copy per
- * key fills the cache, so the next read is local.
+ * key fills the cache, so the next read is local. A filled object named after a digest ({@link
+ * StorageKeys#contentDigest}) is committed to the cache only when its bytes hash to that digest:
+ * the cache never holds what the remote store did not verifiably hold.
  */
 public final class CachedObjectStore implements ObjectStore, LocalFiles, Presigning {
   private static final Logger LOG = LoggerFactory.getLogger(CachedObjectStore.class);
 
   private final ObjectStore remote;
-  private final FilesystemObjectStore local;
+  private final LocalObjectStore local;
   private final Predicate<String> cacheable;
   private final Map<String, Boolean> filling = new ConcurrentHashMap<>();
   private final ExecutorService fillers = Executors.newVirtualThreadPerTaskExecutor();
 
   public CachedObjectStore(
-      ObjectStore remote, FilesystemObjectStore local, Predicate<String> cacheable) {
+      ObjectStore remote, LocalObjectStore local, Predicate<String> cacheable) {
     this.remote = remote;
     this.local = local;
     this.cacheable = cacheable;
@@ -50,7 +52,7 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
     return remote;
   }
 
-  public FilesystemObjectStore local() {
+  public LocalObjectStore local() {
     return local;
   }
 
@@ -88,7 +90,10 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
       if (whole && filling.putIfAbsent(key, Boolean.TRUE) == null) {
         try {
           return new CachingInputStream(
-              remote.open(key, range), local.newWriter(key), size, () -> filling.remove(key));
+              remote.open(key, range),
+              new VerifyingCacheWriter(key, local.newWriter(key)),
+              size,
+              () -> filling.remove(key));
         } catch (IOException | RuntimeException e) {
           filling.remove(key);
           throw e;
@@ -101,12 +106,12 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
 
   /** Passes a whole remote object through while writing it into the cache; commits at its end. */
   private static final class CachingInputStream extends java.io.FilterInputStream {
-    private final ObjectWriter cache;
+    private final VerifyingCacheWriter cache;
     private final long size;
     private final Runnable done;
     private boolean finished;
 
-    CachingInputStream(InputStream in, ObjectWriter cache, long size, Runnable done) {
+    CachingInputStream(InputStream in, VerifyingCacheWriter cache, long size, Runnable done) {
       super(in);
       this.cache = cache;
       this.size = size;
@@ -159,6 +164,52 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
     }
   }
 
+  /**
+   * A cache writer that hashes what it writes and commits only when the bytes match the digest the
+   * key is named after (keys without one are committed as written).
+   */
+  private static final class VerifyingCacheWriter implements AutoCloseable {
+    private final String key;
+    private final ObjectWriter writer;
+    private final Optional<io.transship.oci.Digest> expected;
+    private final java.security.MessageDigest hasher;
+
+    VerifyingCacheWriter(String key, ObjectWriter writer) {
+      this.key = key;
+      this.writer = writer;
+      this.expected = StorageKeys.contentDigest(key);
+      this.hasher = expected.map(io.transship.oci.Digest::newHasher).orElse(null);
+    }
+
+    void write(byte[] buffer, int offset, int length) throws IOException {
+      writer.write(buffer, offset, length);
+      if (hasher != null) {
+        hasher.update(buffer, offset, length);
+      }
+    }
+
+    long written() {
+      return writer.written();
+    }
+
+    void commit() throws IOException {
+      if (hasher != null && !expected.get().matches(hasher.digest())) {
+        writer.abort();
+        throw new IOException("remote object " + key + " does not match its digest; not cached");
+      }
+      writer.commit();
+    }
+
+    void abort() {
+      writer.abort();
+    }
+
+    @Override
+    public void close() {
+      writer.abort();
+    }
+  }
+
   @Override
   public Optional<Path> localFile(String key) {
     return cacheable.test(key) ? local.localFile(key) : Optional.empty();
@@ -171,8 +222,11 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
     }
     fillers.execute(() -> {
       try (InputStream in = remote.open(key, null);
-          ObjectWriter writer = local.newWriter(key)) {
-        in.transferTo(writer.asOutputStream());
+          VerifyingCacheWriter writer = new VerifyingCacheWriter(key, local.newWriter(key))) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          writer.write(buffer, 0, n);
+        }
         writer.commit();
       } catch (IOException e) {
         LOG.debug("cache fill of {} failed: {}", key, e.getMessage());

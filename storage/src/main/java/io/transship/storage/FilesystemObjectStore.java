@@ -18,21 +18,17 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An {@link ObjectStore} of plain files under a root directory, one file per key, optionally
- * bounded in size by least-recently-used eviction.
+ * An {@link ObjectStore} of plain files under a root directory, one file per key. A plain driver:
+ * it never deletes an object by itself; {@link BoundedObjectStore} bounds its size.
  *
  * <p><b>Atomicity.</b> A writer writes {@code <root>/.tmp/<random>.part}, forces it to disk and
  * renames it into place ({@code ATOMIC_MOVE}, replacing), then forces the parent directory. A file
@@ -41,15 +37,10 @@ import org.slf4j.LoggerFactory;
  * eviction never changes bytes being read (POSIX unlink semantics). One process per root: a second
  * instance on the same root deletes the first one's pending writes.
  *
- * <p><b>Eviction.</b> With {@code maxBytes > 0} the store keeps an in-memory index key &rarr; size
- * (built by scanning the root at start, oldest modification first), ordered by last access: a
- * commit, {@link #open} or {@link #localFile}. After every commit it deletes whole files, least
- * recently used first, until {@link #totalBytes()} is at most {@code maxBytes}; the object just
- * committed is never evicted, so one object larger than the bound stays alone. Renames into place,
- * deletions and index updates happen under one lock, so the index always matches the files this
- * process wrote. Directories are never removed (removing them would race with concurrent commits).
+ * <p>Renames into place and deletions happen under one lock. Directories are never removed
+ * (removing them would race with concurrent commits).
  */
-public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
+public final class FilesystemObjectStore implements LocalObjectStore {
 
   private static final Logger log = LoggerFactory.getLogger(FilesystemObjectStore.class);
 
@@ -60,51 +51,21 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
 
   private final Path root;
   private final Path tmp;
-  private final long maxBytes;
 
-  /** Guards {@link #index}, {@link #totalBytes} and every rename into place or delete. */
+  /** Guards every rename into place or delete. */
   private final Object lock = new Object();
 
-  private final LinkedHashMap<String, Long> index = new LinkedHashMap<>(1024, 0.75f, true);
-  private long totalBytes;
-
-  /** An unbounded store under {@code root}. */
+  /** A store under {@code root} (created if missing); deletes leftover pending writes. */
   public FilesystemObjectStore(Path root) throws IOException {
-    this(root, 0);
-  }
-
-  /**
-   * A store under {@code root} (created if missing) holding at most {@code maxBytes} bytes ({@code
-   * <= 0}: unbounded). Deletes leftover pending writes and indexes the existing objects, evicting
-   * at once if they exceed the bound.
-   */
-  public FilesystemObjectStore(Path root, long maxBytes) throws IOException {
     this.root = root.toAbsolutePath().normalize();
     this.tmp = this.root.resolve(TMP_DIR);
-    this.maxBytes = maxBytes;
     Files.createDirectories(this.tmp);
     deleteLeftoverWrites();
-    scan();
-    synchronized (lock) {
-      evictLocked(null);
-    }
   }
 
   /** The root directory. */
   public Path root() {
     return root;
-  }
-
-  /** The size bound, {@code <= 0} when unbounded. */
-  public long maxBytes() {
-    return maxBytes;
-  }
-
-  /** Bytes held by the indexed objects, for metrics. */
-  public long totalBytes() {
-    synchronized (lock) {
-      return totalBytes;
-    }
   }
 
   @Override
@@ -140,7 +101,6 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
       if (Files.isDirectory(path)) {
         throw new NoSuchObjectException(key);
       }
-      touch(key);
       long size = channel.size();
       if (range == null) {
         return new FileRangeInputStream(channel, size);
@@ -160,7 +120,6 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
     if (!Files.isRegularFile(path)) {
       return Optional.empty();
     }
-    touch(key);
     return Optional.of(path);
   }
 
@@ -182,12 +141,11 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
   public void putFile(String key, Path file) throws IOException {
     Path target = path(key);
     try {
-      long size = Files.size(file);
       try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
         channel.force(true);
       }
       try {
-        install(key, target, file, size);
+        install(target, file);
         return;
       } catch (AtomicMoveNotSupportedException e) {
         log.debug("{} is on another filesystem than {}, copying", file, root);
@@ -219,9 +177,6 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
         } catch (java.nio.file.FileAlreadyExistsException e) {
           return false;
         }
-        Long previous = index.put(key, (long) content.length);
-        totalBytes += content.length - (previous == null ? 0 : previous);
-        evictLocked(key);
       }
       forceDirectory(target.getParent());
       return true;
@@ -234,13 +189,7 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
   public boolean delete(String key) throws IOException {
     Path path = path(key);
     synchronized (lock) {
-      boolean existed =
-          Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(path);
-      Long size = index.remove(key);
-      if (size != null) {
-        totalBytes -= size;
-      }
-      return existed;
+      return Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(path);
     }
   }
 
@@ -319,53 +268,15 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
     return e instanceof NoSuchFileException || !Files.exists(path);
   }
 
-  private void touch(String key) {
-    synchronized (lock) {
-      index.get(key);
-    }
-  }
-
-  /** Renames {@code source} to {@code target} and indexes it, then evicts and syncs the dir. */
-  private void install(String key, Path target, Path source, long size) throws IOException {
+  /** Renames {@code source} to {@code target}, then syncs the directory. */
+  private void install(Path target, Path source) throws IOException {
     Path parent = target.getParent();
     Files.createDirectories(parent);
     synchronized (lock) {
       Files.move(
           source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      Long previous = index.put(key, size);
-      totalBytes += size - (previous == null ? 0 : previous);
-      evictLocked(key);
     }
     forceDirectory(parent);
-  }
-
-  /** Deletes least recently used objects until within bounds, sparing {@code keep}. */
-  private void evictLocked(String keep) {
-    if (maxBytes <= 0) {
-      return;
-    }
-    Iterator<Map.Entry<String, Long>> it = index.entrySet().iterator();
-    while (totalBytes > maxBytes && it.hasNext()) {
-      Map.Entry<String, Long> eldest = it.next();
-      String key = eldest.getKey();
-      if (key.equals(keep)) {
-        continue;
-      }
-      try {
-        Files.deleteIfExists(path(key));
-      } catch (IOException e) {
-        log.warn("cannot evict {}: {}", key, e.toString());
-        continue;
-      }
-      it.remove();
-      totalBytes -= eldest.getValue();
-      log.debug(
-          "evicted {} ({} bytes), {} of {} bytes used",
-          key,
-          eldest.getValue(),
-          totalBytes,
-          maxBytes);
-    }
   }
 
   private static void forceDirectory(Path dir) {
@@ -400,32 +311,6 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
             return FileVisitResult.CONTINUE;
           }
         });
-  }
-
-  private record Found(String key, long size, Instant lastModified) {}
-
-  private void scan() throws IOException {
-    List<Found> found = new ArrayList<>();
-    Files.walkFileTree(
-        root,
-        new SkippingVisitor(root) {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-            String key = keyOf(file);
-            if (attrs.isRegularFile() && isValidKey(key)) {
-              found.add(new Found(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
-    found.sort(Comparator.comparing(Found::lastModified));
-    synchronized (lock) {
-      for (Found f : found) {
-        index.put(f.key(), f.size());
-        totalBytes += f.size();
-      }
-    }
-    log.debug("indexed {} objects, {} bytes, under {}", found.size(), totalBytes(), root);
   }
 
   /**
@@ -502,7 +387,7 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
         channel.force(true);
         out.close();
         finished = true;
-        install(key, target, pending, written);
+        install(target, pending);
       } catch (IOException | RuntimeException e) {
         finished = false;
         abort();

@@ -36,15 +36,53 @@ public final class StorageKeys {
 
   private StorageKeys() {}
 
+  private static final String BLOBS = "blobs/";
+  private static final String MANIFESTS = "manifests/";
+
+  /**
+   * The kind of {@code key}: {@link ContentKind#CONTENT} for {@code blobs/} and {@code manifests/},
+   * {@link ContentKind#RECORD} for everything else.
+   */
+  public static ContentKind kindOf(String key) {
+    return key.startsWith(BLOBS) || key.startsWith(MANIFESTS)
+        ? ContentKind.CONTENT
+        : ContentKind.RECORD;
+  }
+
+  /**
+   * The digest a content key is named after ({@code blobs/<alg>/<xx>/<hex>}, {@code
+   * manifests/<alg>/<hex>}), so its bytes can be verified; empty for any other key (a manifest's
+   * {@code .type}, records).
+   */
+  public static java.util.Optional<Digest> contentDigest(String key) {
+    String[] parts = key.split("/", -1);
+    String algorithm;
+    String hex;
+    if (key.startsWith(BLOBS) && parts.length == 4) {
+      algorithm = parts[1];
+      hex = parts[3];
+    } else if (key.startsWith(MANIFESTS) && parts.length == 3) {
+      algorithm = parts[1];
+      hex = parts[2];
+    } else {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(Digest.parse(algorithm + ":" + hex));
+    } catch (io.transship.oci.RegistryException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** {@code blobs/<alg>/<first two hex chars>/<hex>}. */
   public static String blob(Digest digest) {
     String hex = digest.encoded();
-    return "blobs/" + digest.algorithm() + "/" + hex.substring(0, 2) + "/" + hex;
+    return BLOBS + digest.algorithm() + "/" + hex.substring(0, 2) + "/" + hex;
   }
 
   /** {@code manifests/<alg>/<hex>}: the manifest's exact bytes. */
   public static String manifest(Digest digest) {
-    return "manifests/" + digest.algorithm() + "/" + digest.encoded();
+    return MANIFESTS + digest.algorithm() + "/" + digest.encoded();
   }
 
   /** {@code manifests/<alg>/<hex>.type}: the manifest's media type as UTF-8 text. */

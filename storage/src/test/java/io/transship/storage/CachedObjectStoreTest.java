@@ -17,7 +17,7 @@ class CachedObjectStoreTest extends ObjectStoreContract {
   protected ObjectStore newStore() throws Exception {
     remote = new InMemoryObjectStore();
     return new CachedObjectStore(
-        remote, new FilesystemObjectStore(cacheDir.resolve("c" + System.nanoTime()), 0), k -> true);
+        remote, new FilesystemObjectStore(cacheDir.resolve("c" + System.nanoTime())), k -> true);
   }
 
   @Test
@@ -93,7 +93,7 @@ class CachedObjectStoreTest extends ObjectStoreContract {
     CachedObjectStore cached =
         new CachedObjectStore(
             remote,
-            new FilesystemObjectStore(cacheDir.resolve("m"), 0),
+            new FilesystemObjectStore(cacheDir.resolve("m")),
             CachedObjectStore::immutableKey);
     try (ObjectWriter writer = cached.newWriter("tags/a/b/_tags/v1")) {
       writer.write(new byte[] {1}, 0, 1);
@@ -102,5 +102,24 @@ class CachedObjectStoreTest extends ObjectStoreContract {
     assertThat(cached.localFile("tags/a/b/_tags/v1")).isEmpty();
     remote.delete("tags/a/b/_tags/v1");
     assertThat(cached.stat("tags/a/b/_tags/v1")).isEmpty();
+  }
+
+  @Test
+  void aRemoteBlobThatDoesNotMatchItsDigestIsPassedOnButNeverCached() throws Exception {
+    CachedObjectStore cached = (CachedObjectStore) store;
+    byte[] good = "the real bytes".getBytes(StandardCharsets.UTF_8);
+    String key = StorageKeys.blob(io.transship.oci.Digest.sha256(good));
+    byte[] bad = "the wrong bytes".getBytes(StandardCharsets.UTF_8);
+    try (ObjectWriter writer = remote.newWriter(key)) {
+      writer.write(bad, 0, bad.length);
+      writer.commit();
+    }
+    for (int round = 0; round < 2; round++) { // the streamed fill, then the background fill
+      try (var in = cached.open(key, round == 0 ? null : new io.transship.oci.ByteRange(1, 3))) {
+        in.readAllBytes();
+      }
+    }
+    Thread.sleep(300);
+    assertThat(cached.localFile(key)).isEmpty();
   }
 }

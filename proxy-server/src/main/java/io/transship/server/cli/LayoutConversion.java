@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.transship.converter.ImageConfig;
+import io.transship.converter.ImageConverter;
+import io.transship.converter.LayerOutcome;
 import io.transship.converter.LayerReplacement;
 import io.transship.converter.LayerRules;
 import io.transship.converter.ManifestRewriter;
@@ -25,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -37,7 +39,7 @@ final class LayoutConversion {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ZstdTranscoder transcoder;
-  private final Map<Digest, LayerReplacement> layers = new HashMap<>();
+  private final Map<Digest, LayerOutcome> layers = new HashMap<>();
   private final Map<Digest, ManifestDocument> manifests = new HashMap<>();
   private Path in;
   private Path out;
@@ -106,47 +108,38 @@ final class LayoutConversion {
     return result;
   }
 
+  /** The same {@link ImageConverter} steps as the proxy, over the layout's files. */
   private ManifestDocument convertImage(ManifestDocument source) throws IOException {
-    JsonNode json = source.json();
-    JsonNode config = json.path("config");
-    if (!LayerRules.isImageConfig(config.path("mediaType").asText())) {
+    Optional<ImageConverter.Plan> plan = ImageConverter.plan(source, false);
+    if (plan.isEmpty()) {
       return source;
     }
-    List<Digest> diffIds =
-        ImageConfig.diffIds(
-            Files.readAllBytes(blob(in, Digest.parse(config.path("digest").asText()))));
-    Map<Digest, LayerReplacement> replacements = new LinkedHashMap<>();
-    JsonNode layerNodes = json.path("layers");
-    for (int i = 0; i < layerNodes.size(); i++) {
-      JsonNode layer = layerNodes.get(i);
-      Map<String, String> annotations = new HashMap<>();
-      layer
-          .path("annotations")
-          .fields()
-          .forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
-      if (!LayerRules.isConvertibleLayer(
-          layer.path("mediaType").asText(), layer.has("urls"), annotations, false)) {
-        continue;
+    byte[] config = Files.readAllBytes(blob(in, plan.get().config()));
+    List<Digest> diffIds = ImageConverter.diffIds(plan.get(), config).orElse(List.of());
+    Map<Digest, LayerOutcome> outcomes = new LinkedHashMap<>();
+    for (ImageConverter.LayerJob job : plan.get().layers()) {
+      Digest diffId = diffIds.isEmpty() ? null : diffIds.get(job.index());
+      try {
+        outcomes.put(job.digest(), convertLayer(job.digest(), job.mediaType(), diffId));
+      } catch (IOException e) {
+        outcomes.put(job.digest(), LayerOutcome.ofTranscodeFailure(e));
       }
-      Digest digest = Digest.parse(layer.path("digest").asText());
-      replacements.put(
-          digest,
-          convertLayer(
-              digest,
-              layer.path("mediaType").asText(),
-              i < diffIds.size() ? diffIds.get(i) : null));
     }
-    if (replacements.isEmpty()) {
-      return source;
+    ImageConverter.Result result =
+        ImageConverter.assemble(plan.get(), config, outcomes, "zstd", false);
+    result.problems().forEach(problem -> System.err.println(source.digest() + ": " + problem));
+    if (!result.complete()) {
+      throw new IOException(source.digest() + ": conversion incomplete");
     }
-    return ManifestDocument.of(
-        ManifestRewriter.rewriteImage(source, replacements, null, 0, "zstd"),
-        MediaTypes.OCI_MANIFEST);
+    if (result.config() != null) {
+      Files.write(blob(out, result.configDigest()), result.config());
+    }
+    return result.manifest();
   }
 
-  private LayerReplacement convertLayer(Digest digest, String mediaType, Digest diffId)
+  private LayerOutcome convertLayer(Digest digest, String mediaType, Digest diffId)
       throws IOException {
-    LayerReplacement done = layers.get(digest);
+    LayerOutcome done = layers.get(digest);
     if (done != null) {
       return done;
     }
@@ -160,11 +153,10 @@ final class LayoutConversion {
       result = transcoder.transcode(input, LayerRules.compressionOf(mediaType), diffId, output);
     }
     Files.move(partial, blob(out, result.digest()), StandardCopyOption.REPLACE_EXISTING);
-    LayerReplacement replacement =
-        new LayerReplacement(
-            result.mediaType(), result.digest(), result.size(), result.annotations());
-    layers.put(digest, replacement);
-    return replacement;
+    LayerOutcome converted =
+        new LayerOutcome.Converted(LayerReplacement.of(result), result.diffId());
+    layers.put(digest, converted);
+    return converted;
   }
 
   private void copyBlobs() throws IOException {

@@ -203,6 +203,8 @@ public final class ConfigLoader {
     int cores = Runtime.getRuntime().availableProcessors();
     int threads = node.path("zstd-threads").asInt(0);
     int workers = node.path("workers").asInt(0);
+    // one CPU budget: layers at once x threads per layer = the cores, unless set explicitly
+    int perLayer = threads > 0 ? threads : Math.min(4, cores);
     String unknown = node.path("unknown-clients").asText("convert");
     if (!unknown.equals("convert") && !unknown.equals("original")) {
       throw new ConfigException("conversion.unknown-clients must be convert or original");
@@ -239,8 +241,8 @@ public final class ConfigLoader {
             ? duration(node, "deadline", "conversion.deadline")
             : Duration.ofSeconds(20),
         level,
-        threads > 0 ? threads : Math.min(4, cores),
-        workers > 0 ? workers : cores,
+        perLayer,
+        workers > 0 ? workers : Math.max(1, cores / perLayer),
         node.path("include-uncompressed").asBoolean(false),
         unknown.equals("convert"),
         estargzLevel,

@@ -55,7 +55,9 @@ public record ConversionConfig(
 
   public static ConversionConfig defaults() {
     int cores = Runtime.getRuntime().availableProcessors();
-    return new ConversionConfig(Duration.ofSeconds(20), 3, Math.min(4, cores), cores, false, true);
+    int perLayer = Math.min(4, cores);
+    return new ConversionConfig(
+        Duration.ofSeconds(20), 3, perLayer, Math.max(1, cores / perLayer), false, true);
   }
 
   /**

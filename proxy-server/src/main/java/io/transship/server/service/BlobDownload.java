@@ -40,6 +40,7 @@ final class BlobDownload {
   private long size = -1;
   private long written;
   private boolean moved;
+  private boolean verified;
   private RegistryException failure;
 
   BlobDownload(Digest digest, Path spool) {
@@ -75,26 +76,27 @@ final class BlobDownload {
   }
 
   /**
-   * Runs {@code commit} under the lock (so no reader opens the spool while it moves), then marks
-   * the download done; returns whether the blob was stored.
+   * Marks the spool verified first, so readers get the last byte at once, then runs {@code commit}
+   * without the lock (an upload to S3 can take a while; readers must not wait for it), then marks
+   * the download done; returns whether the blob was stored. A reader that opens the spool while
+   * {@code commit} moves it finds it gone and reads the store instead ({@link #reader}).
    */
   boolean complete(Commit commit) {
-    lock.lock();
-    try {
-      boolean stored;
-      try {
-        stored = commit.store();
-      } catch (IOException e) {
-        stored = false;
-      }
+    update(() -> {
       size = written;
+      verified = true;
+    });
+    boolean stored;
+    try {
+      stored = commit.store();
+    } catch (IOException e) {
+      stored = false;
+    }
+    update(() -> {
       moved = !java.nio.file.Files.exists(spool);
       state = State.DONE;
-      changed.signalAll();
-      return stored;
-    } finally {
-      lock.unlock();
-    }
+    });
+    return stored;
   }
 
   void failed(RegistryException error) {
@@ -192,7 +194,8 @@ final class BlobDownload {
         if (state == State.FAILED) {
           throw new IOException("upstream download failed: " + failure.getMessage(), failure);
         }
-        long readable = state == State.DONE ? written : written - 1; // hold back the last byte
+        // hold back the last byte until the digest checked out
+        long readable = state == State.DONE || verified ? written : written - 1;
         if (readable > position) {
           return readable;
         }

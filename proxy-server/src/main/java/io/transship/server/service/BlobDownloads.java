@@ -44,7 +44,7 @@ public final class BlobDownloads implements AutoCloseable {
   private final BlobStore blobs;
   private final Path spoolDir;
   private final ProxyMetrics metrics;
-  private final Map<Digest, BlobDownload> active = new ConcurrentHashMap<>();
+  private final SingleFlight<Digest, BlobDownload> active = new SingleFlight<>();
   private final Map<BlobDownload, Watch> watches = new ConcurrentHashMap<>();
   private final ScheduledExecutorService watchdog =
       Executors.newSingleThreadScheduledExecutor(
@@ -78,7 +78,7 @@ public final class BlobDownloads implements AutoCloseable {
 
   /** The running download of {@code digest}, started if there is none. */
   BlobDownload join(Route route, Digest digest) {
-    return active.computeIfAbsent(digest, d -> start(route, d));
+    return active.join(digest, d -> start(route, d));
   }
 
   /** How many upstream downloads are running now. */
@@ -140,7 +140,7 @@ public final class BlobDownloads implements AutoCloseable {
       download.failed(new RegistryException(ErrorCode.UNKNOWN, "internal error"));
     } finally {
       watches.remove(download);
-      active.remove(digest, download);
+      active.landed(digest, download);
       if (!stored) {
         // readers hold their own channels; the name can go now (or at next start, if this fails)
         try {

@@ -54,7 +54,7 @@ class ConversionLeases {
    */
   <T> T run(String settings, Digest source, Supplier<Optional<T>> done, Supplier<T> work) {
     if (store == null) {
-      return work.get();
+      return done.get().orElseGet(work);
     }
     String key = StorageKeys.conversionLease(settings, source);
     long giveUp = System.nanoTime() + MAX_WAIT.toNanos();
@@ -66,7 +66,8 @@ class ConversionLeases {
       }
       try {
         if (store.putIfAbsent(key, lease())) {
-          return holding(key, work);
+          // check-then-act: the holder before us may have finished between our look and our put
+          return holding(key, () -> done.get().orElseGet(work));
         }
         if (expired(key)) {
           LOG.info("lease {} expired; taking over the conversion of {}", key, source);
@@ -93,15 +94,26 @@ class ConversionLeases {
     }
   }
 
+  /**
+   * Runs {@code work} while renewing the lease. Renewal and release exclude each other, and a
+   * renewal that runs after the release writes nothing: a released lease is never resurrected.
+   */
   private <T> T holding(String key, Supplier<T> work) {
     long period = TTL.toMillis() / 3;
+    Object guard = new Object();
+    boolean[] released = {false};
     ScheduledFuture<?> renewal =
         renewer.scheduleAtFixedRate(
             () -> {
-              try {
-                objects.putBytes(key, lease());
-              } catch (IOException e) {
-                LOG.debug("cannot renew lease {}: {}", key, e.getMessage());
+              synchronized (guard) {
+                if (released[0]) {
+                  return;
+                }
+                try {
+                  objects.putBytes(key, lease());
+                } catch (IOException e) {
+                  LOG.debug("cannot renew lease {}: {}", key, e.getMessage());
+                }
               }
             },
             period,
@@ -111,10 +123,13 @@ class ConversionLeases {
       return work.get();
     } finally {
       renewal.cancel(false);
-      try {
-        store.delete(key);
-      } catch (IOException e) {
-        LOG.debug("cannot release lease {}: {}", key, e.getMessage());
+      synchronized (guard) {
+        released[0] = true;
+        try {
+          store.delete(key);
+        } catch (IOException e) {
+          LOG.debug("cannot release lease {}: {}", key, e.getMessage());
+        }
       }
     }
   }

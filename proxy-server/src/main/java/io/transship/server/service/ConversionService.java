@@ -1,15 +1,17 @@
 package io.transship.server.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.transship.converter.ConfigRewriter;
 import io.transship.converter.ImageConfig;
+import io.transship.converter.ImageConverter;
+import io.transship.converter.LayerOutcome;
 import io.transship.converter.LayerReplacement;
 import io.transship.converter.LayerRules;
-import io.transship.converter.ManifestRewriter;
 import io.transship.converter.TranscodeResult;
 import io.transship.oci.Digest;
+import io.transship.oci.ErrorCode;
 import io.transship.oci.ManifestDocument;
 import io.transship.oci.MediaTypes;
+import io.transship.oci.RegistryException;
 import io.transship.server.routing.Route;
 import io.transship.storage.BlobStore;
 import java.io.BufferedOutputStream;
@@ -20,16 +22,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,12 +38,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Converts images on first pull. Single flight at two levels: a source manifest is converted once
- * per format, and a source layer once per conversion settings — across repositories, tags and
- * concurrent requests. Downloads and orchestration run on virtual threads; the CPU-bound
- * transcoding on a fixed pool sized by {@code conversion.workers}. A layer whose conversion fails
- * keeps its original descriptor (an OCI manifest may mix compressions); an image in which nothing
- * converted stays the original.
+ * Converts images on first pull, with {@link ImageConverter} deciding what an image becomes and
+ * this class doing the work: fetching configs and layers, transcoding on a fixed CPU pool, storing
+ * and recording.
+ *
+ * <p>Every layer takes one path, on one node or many: durable index lookup &rarr; lease (shared
+ * storage only) &rarr; re-check &rarr; convert &rarr; record. So a layer is converted once per
+ * settings across repositories, tags, images and replicas. Single flight ({@link SingleFlight}) per
+ * source manifest and per layer joins concurrent requests in this process.
+ *
+ * <p>Only final outcomes are recorded: a converted layer, or one kept for a permanent reason
+ * (unsupported tar, diff_id mismatch). A transient failure (upstream down, storage error) leaves
+ * the image served as converted as it could be, and not recorded, so a later pull completes it.
+ * Every produced blob and manifest gets an origin record, so eviction costs only time.
  */
 public final class ConversionService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConversionService.class);
@@ -62,9 +67,12 @@ public final class ConversionService implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final ExecutorService cpu;
   private final ExecutorService orchestration = Executors.newVirtualThreadPerTaskExecutor();
-  private final Map<String, CompletableFuture<ConvertedLayer>> layers = new ConcurrentHashMap<>();
-  private final Map<String, CompletableFuture<ManifestDocument>> manifests =
-      new ConcurrentHashMap<>();
+  private final SingleFlight<String, CompletableFuture<LayerOutcome>> layers = new SingleFlight<>();
+  private final SingleFlight<String, CompletableFuture<Conversion>> manifests =
+      new SingleFlight<>();
+
+  /** A converted manifest, and whether it is final (no layer failed transiently). */
+  record Conversion(ManifestDocument manifest, boolean complete) {}
 
   ConversionService(
       BlobService blobs,
@@ -118,7 +126,7 @@ public final class ConversionService implements AutoCloseable {
       Thread.currentThread().interrupt();
       return source;
     } catch (ExecutionException e) {
-      LOG.warn("conversion of {} failed: {}", source.digest(), e.getCause().getMessage());
+      LOG.warn("conversion of {} failed: {}", source.digest(), rootMessage(e));
       return source;
     }
   }
@@ -136,38 +144,35 @@ public final class ConversionService implements AutoCloseable {
     return repository.get(converted.get());
   }
 
-  /** Converts {@code source} (single flight per source digest and format). */
+  /** Converts {@code source} (single flight per source digest and settings). */
   public CompletableFuture<ManifestDocument> convert(
       Route route, ManifestDocument source, String format, ConversionListener listener) {
-    String key = formats.forRoute(route, format).settingsKey() + "/" + source.digest();
-    CompletableFuture<ManifestDocument> future =
-        manifests.computeIfAbsent(
-            key,
-            k ->
-                CompletableFuture.supplyAsync(
-                    () -> convertNow(route, source, format, listener), orchestration));
-    future.whenComplete((doc, error) -> manifests.remove(key, future));
-    return future;
+    return conversion(route, source, format, listener).thenApply(Conversion::manifest);
   }
 
-  private ManifestDocument convertNow(
+  private CompletableFuture<Conversion> conversion(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    String key = formats.forRoute(route, format).settingsKey() + "/" + source.digest();
+    return SingleFlight.async(
+        manifests, key, orchestration, () -> convertNow(route, source, format, listener));
+  }
+
+  private Conversion convertNow(
       Route route, ManifestDocument source, String format, ConversionListener listener) {
     LayerFormat layerFormat = formats.forRoute(route, format);
     Optional<ManifestDocument> done = recorded(route, source, format);
     if (done.isPresent()) {
       listener.manifestFinished(source.digest(), done.get().digest());
-      return done.get();
+      return new Conversion(done.get(), true);
     }
     listener.manifestStarted(source.digest(), source.mediaType());
-    ManifestDocument converted;
+    Conversion result;
     if (MediaTypes.isIndex(source.mediaType())) {
-      converted = convertIndex(route, source, format, listener);
-    } else if (MediaTypes.OCI_MANIFEST.equals(source.mediaType())
-        || MediaTypes.DOCKER_MANIFEST.equals(source.mediaType())) {
-      converted = convertImage(route, source, layerFormat, listener);
+      result = convertIndex(route, source, format, listener);
     } else {
-      converted = source; // schema1 and anything unknown pass through
+      result = convertImage(route, source, layerFormat, listener);
     }
+    ManifestDocument converted = result.manifest();
     if (converted != source) {
       repository.put(converted);
       index.putOrigin(
@@ -177,122 +182,85 @@ public final class ConversionService implements AutoCloseable {
               format,
               layerFormat.settingsKey(),
               source.digest(),
-              source.mediaType()));
+              source.mediaType(),
+              null));
     }
-    index.putManifest(layerFormat.settingsKey(), source.digest(), converted.digest());
-    listener.manifestFinished(source.digest(), converted.digest());
-    return converted;
-  }
-
-  private ManifestDocument convertIndex(
-      Route route, ManifestDocument source, String format, ConversionListener listener) {
-    Map<Digest, CompletableFuture<ManifestDocument>> children = new LinkedHashMap<>();
-    for (JsonNode child : source.json().path("manifests")) {
-      String type = child.path("mediaType").asText();
-      boolean image =
-          MediaTypes.OCI_MANIFEST.equals(type) || MediaTypes.DOCKER_MANIFEST.equals(type);
-      if (!image || LayerRules.isAttestationChild(child)) {
-        continue;
-      }
-      Digest digest = Digest.parse(child.path("digest").asText());
-      ManifestDocument childDoc = fetchManifest.apply(route, digest);
-      children.put(digest, convert(route, childDoc, format, listener));
-    }
-    Map<Digest, ManifestDocument> converted = new HashMap<>();
-    children.forEach((digest, future) -> {
-      ManifestDocument result = future.join();
-      if (!result.digest().equals(digest)) {
-        converted.put(digest, result);
-      }
-    });
-    if (converted.isEmpty()) {
-      return source;
-    }
-    byte[] bytes = ManifestRewriter.rewriteIndex(source, converted, format);
-    return ManifestDocument.of(bytes, MediaTypes.OCI_INDEX);
-  }
-
-  private ManifestDocument convertImage(
-      Route route, ManifestDocument source, LayerFormat format, ConversionListener listener) {
-    JsonNode json = source.json();
-    JsonNode config = json.path("config");
-    if (!LayerRules.isImageConfig(config.path("mediaType").asText())) {
-      return source; // an artifact, not an image
-    }
-    List<Integer> convertible = new ArrayList<>();
-    JsonNode layerNodes = json.path("layers");
-    for (int i = 0; i < layerNodes.size(); i++) {
-      JsonNode layer = layerNodes.get(i);
-      if (LayerRules.isConvertibleLayer(
-          layer.path("mediaType").asText(),
-          layer.has("urls"),
-          annotations(layer),
-          includeUncompressed)) {
-        convertible.add(i);
-      }
-    }
-    if (convertible.isEmpty()) {
-      return source;
-    }
-    Digest configDigest = Digest.parse(config.path("digest").asText());
-    byte[] configBytes = configBytes(route, configDigest);
-    List<Digest> diffIds = diffIds(configBytes);
-    if (diffIds.size() != layerNodes.size()) {
-      LOG.warn(
-          "{}: config lists {} diff_ids for {} layers; not converting",
+    if (result.complete()) {
+      index.putManifest(layerFormat.settingsKey(), source.digest(), converted.digest());
+    } else {
+      LOG.info(
+          "{} converted partly to {}; served so, and completed on a later pull",
           source.digest(),
-          diffIds.size(),
-          layerNodes.size());
-      return source;
+          converted.digest());
     }
-    Map<Integer, CompletableFuture<ConvertedLayer>> futures = new LinkedHashMap<>();
-    for (int i : convertible) {
-      JsonNode layer = layerNodes.get(i);
-      futures.put(
-          i,
-          convertLayer(
-              route,
-              format,
-              Digest.parse(layer.path("digest").asText()),
-              layer.path("size").asLong(),
-              layer.path("mediaType").asText(),
-              diffIds.get(i),
-              listener));
+    listener.manifestFinished(source.digest(), converted.digest());
+    return result;
+  }
+
+  private Conversion convertIndex(
+      Route route, ManifestDocument source, String format, ConversionListener listener) {
+    Map<Digest, CompletableFuture<Conversion>> children = new LinkedHashMap<>();
+    for (Digest child : ImageConverter.convertibleChildren(source)) {
+      ManifestDocument childDoc = fetchManifest.apply(route, child);
+      children.put(child, conversion(route, childDoc, format, listener));
     }
-    Map<Digest, LayerReplacement> replacements = new LinkedHashMap<>();
-    List<Digest> newDiffIds = new ArrayList<>(diffIds);
-    futures.forEach((i, future) -> {
-      Digest digest = Digest.parse(layerNodes.get(i).path("digest").asText());
+    Map<Digest, ManifestDocument> converted = new LinkedHashMap<>();
+    boolean complete = true;
+    for (Map.Entry<Digest, CompletableFuture<Conversion>> child : children.entrySet()) {
+      Conversion result = SingleFlight.await(child.getValue());
+      converted.put(child.getKey(), result.manifest());
+      complete &= result.complete();
+    }
+    return new Conversion(ImageConverter.assembleIndex(source, converted, format), complete);
+  }
+
+  private Conversion convertImage(
+      Route route, ManifestDocument source, LayerFormat format, ConversionListener listener) {
+    Optional<ImageConverter.Plan> plan = ImageConverter.plan(source, includeUncompressed);
+    if (plan.isEmpty()) {
+      return new Conversion(source, true); // not an image, or nothing to convert
+    }
+    byte[] configBytes = configBytes(route, plan.get().config());
+    Optional<List<Digest>> diffIds = ImageConverter.diffIds(plan.get(), configBytes);
+    Map<Digest, CompletableFuture<LayerOutcome>> futures = new LinkedHashMap<>();
+    for (ImageConverter.LayerJob job : plan.get().layers()) {
+      Digest diffId = diffIds.map(ids -> ids.get(job.index())).orElse(null);
+      futures.put(job.digest(), convertLayer(route, format, job, diffId, listener));
+    }
+    Map<Digest, LayerOutcome> outcomes = new LinkedHashMap<>();
+    futures.forEach((digest, future) -> outcomes.put(digest, outcomeOf(future)));
+    ImageConverter.Result result =
+        ImageConverter.assemble(
+            plan.get(), configBytes, outcomes, format.name(), format.changesDiffIds());
+    result.problems().forEach(problem -> LOG.warn("{}: {}", source.digest(), problem));
+    if (result.config() != null) {
+      List<Digest> newDiffIds;
       try {
-        ConvertedLayer converted = future.join();
-        replacements.put(digest, converted.descriptor());
-        newDiffIds.set(i, converted.diffId());
-      } catch (CompletionException e) {
-        LOG.warn("layer {} keeps its original form: {}", digest, rootMessage(e));
-      }
-    });
-    if (replacements.isEmpty()) {
-      return source;
-    }
-    Digest newConfig = null;
-    long newConfigSize = 0;
-    if (format.changesDiffIds()) {
-      byte[] rewritten;
-      try {
-        rewritten = ConfigRewriter.withDiffIds(configBytes, newDiffIds);
-        newConfig = Digest.sha256(rewritten);
-        newConfigSize = rewritten.length;
-        storeBlob(newConfig, rewritten);
+        storeBlob(result.configDigest(), result.config());
+        newDiffIds = ImageConfig.diffIds(result.config());
       } catch (IOException e) {
-        LOG.warn(
-            "{}: cannot rewrite its config ({}); not converting", source.digest(), e.getMessage());
-        return source;
+        LOG.warn("{}: cannot store its rewritten config: {}", source.digest(), e.getMessage());
+        return new Conversion(source, false);
       }
+      index.putOrigin(
+          result.configDigest(),
+          new ConversionIndex.Origin(
+              ConversionIndex.Origin.CONFIG,
+              format.name(),
+              format.settingsKey(),
+              plan.get().config(),
+              source.json().path("config").path("mediaType").asText(),
+              newDiffIds));
     }
-    byte[] bytes =
-        ManifestRewriter.rewriteImage(
-            source, replacements, newConfig, newConfigSize, format.name());
-    return ManifestDocument.of(bytes, MediaTypes.OCI_MANIFEST);
+    return new Conversion(result.manifest(), result.complete());
+  }
+
+  private static LayerOutcome outcomeOf(CompletableFuture<LayerOutcome> future) {
+    try {
+      return SingleFlight.await(future);
+    } catch (RuntimeException e) {
+      return new LayerOutcome.Failed(rootMessage(e));
+    }
   }
 
   private void storeBlob(Digest digest, byte[] content) throws IOException {
@@ -307,76 +275,94 @@ public final class ConversionService implements AutoCloseable {
     try (InputStream in = store.open(config, null)) {
       return in.readNBytes(ManifestDocument.MAX_BYTES);
     } catch (IOException e) {
-      throw new io.transship.oci.RegistryException(
-          io.transship.oci.ErrorCode.UNAVAILABLE, "cannot read image config " + config);
+      throw new RegistryException(ErrorCode.UNAVAILABLE, "cannot read image config " + config);
     }
   }
 
-  private static List<Digest> diffIds(byte[] config) {
-    try {
-      return ImageConfig.diffIds(config);
-    } catch (IOException e) {
-      LOG.warn("image config without usable diff_ids: {}", e.getMessage());
-      return List.of();
-    }
-  }
-
-  /** A converted layer: its descriptor and the diff_id of its uncompressed tar. */
-  record ConvertedLayer(LayerReplacement descriptor, Digest diffId) {}
-
-  /** Converts one layer (single flight per source digest and settings). */
-  CompletableFuture<ConvertedLayer> convertLayer(
+  /**
+   * Converts one layer: single flight per source digest and settings, then the one layer path
+   * (index &rarr; lease &rarr; re-check &rarr; convert &rarr; record).
+   */
+  CompletableFuture<LayerOutcome> convertLayer(
       Route route,
       LayerFormat format,
-      Digest digest,
-      long size,
-      String mediaType,
+      ImageConverter.LayerJob job,
       Digest diffId,
       ConversionListener listener) {
-    String key = format.settingsKey() + "/" + digest;
-    listener.layerStarted(digest, size);
-    CompletableFuture<ConvertedLayer> future =
-        layers.computeIfAbsent(
-            key,
-            k ->
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      return leases.run(
-                          format.settingsKey(),
-                          digest,
-                          () -> storedConversion(format, digest),
-                          () -> {
-                            blobs.ensureLocal(route, digest); // virtual thread: may download
-                            return CompletableFuture.supplyAsync(
-                                    () -> transcode(format, digest, mediaType, diffId), cpu)
-                                .join();
-                          });
-                    },
-                    orchestration));
-    future.whenComplete((converted, error) -> {
-      layers.remove(key, future);
-      if (error == null) {
+    Digest digest = job.digest();
+    listener.layerStarted(digest, job.size());
+    CompletableFuture<LayerOutcome> future =
+        SingleFlight.async(
+            layers,
+            format.settingsKey() + "/" + digest,
+            orchestration,
+            () ->
+                leases.run(
+                    format.settingsKey(),
+                    digest,
+                    () -> storedOutcome(format, digest),
+                    () -> convertAndRecord(route, format, job, diffId)));
+    return future.whenComplete((outcome, error) -> {
+      if (outcome instanceof LayerOutcome.Converted converted) {
         listener.layerFinished(digest, converted.descriptor());
       } else {
-        listener.layerFailed(digest, rootMessage(error));
+        listener.layerFailed(digest, error != null ? rootMessage(error) : reasonOf(outcome));
       }
     });
-    return future;
   }
 
-  private Optional<ConvertedLayer> storedConversion(LayerFormat format, Digest source) {
-    Optional<ConvertedLayer> recorded = index.layer(format.settingsKey(), source);
-    try {
-      if (recorded.isPresent() && store.stat(recorded.get().descriptor().digest()).isPresent()) {
-        return recorded;
+  private static String reasonOf(LayerOutcome outcome) {
+    return switch (outcome) {
+      case LayerOutcome.Kept kept -> kept.reason();
+      case LayerOutcome.Failed failed -> failed.reason();
+      case LayerOutcome.Converted converted -> "";
+    };
+  }
+
+  /** A recorded final outcome: kept, or converted with its blob in the store. */
+  private Optional<LayerOutcome> storedOutcome(LayerFormat format, Digest source) {
+    Optional<LayerOutcome> recorded = index.layer(format.settingsKey(), source);
+    if (recorded.isPresent() && recorded.get() instanceof LayerOutcome.Converted converted) {
+      try {
+        if (store.stat(converted.descriptor().digest()).isEmpty()) {
+          return Optional.empty(); // evicted: converting again gives the same bytes
+        }
+      } catch (IOException e) {
+        LOG.warn("cannot stat converted layer of {}: {}", source, e.getMessage());
+        return Optional.empty();
       }
-    } catch (IOException e) {
-      LOG.warn("cannot stat converted layer of {}: {}", source, e.getMessage());
     }
-    return Optional.empty();
+    return recorded;
   }
 
-  private ConvertedLayer transcode(
+  private LayerOutcome convertAndRecord(
+      Route route, LayerFormat format, ImageConverter.LayerJob job, Digest diffId) {
+    Digest source = job.digest();
+    try {
+      blobs.ensureLocal(route, source); // virtual thread: may download
+    } catch (RegistryException e) {
+      metrics.conversionFailed(format.name(), "source-unavailable");
+      return new LayerOutcome.Failed("source layer unavailable: " + e.getMessage());
+    }
+    LayerOutcome outcome;
+    try {
+      outcome =
+          CompletableFuture.supplyAsync(
+                  () -> transcode(format, source, job.mediaType(), diffId), cpu)
+              .join();
+    } catch (RuntimeException e) {
+      outcome = new LayerOutcome.Failed(rootMessage(e));
+    }
+    index.putLayer(format.settingsKey(), source, outcome);
+    if (outcome instanceof LayerOutcome.Kept kept) {
+      LOG.warn("layer {} keeps its original form for good: {}", source, kept.reason());
+    } else if (outcome instanceof LayerOutcome.Failed failed) {
+      LOG.warn("layer {} not converted this time: {}", source, failed.reason());
+    }
+    return outcome;
+  }
+
+  private LayerOutcome transcode(
       LayerFormat format, Digest source, String mediaType, Digest diffId) {
     long started = System.nanoTime();
     metrics.conversionStarted(format.name());
@@ -388,14 +374,20 @@ public final class ConversionService implements AutoCloseable {
       try (InputStream in = store.open(source, null);
           FileOutputStream file = new FileOutputStream(spool.toFile());
           OutputStream out = new BufferedOutputStream(file, 256 * 1024)) {
-        result =
-            format.transcoder().transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
+        try {
+          result =
+              format.transcoder().transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
+        } catch (IOException | RuntimeException e) {
+          LayerOutcome outcome = LayerOutcome.ofTranscodeFailure(e);
+          metrics.conversionFailed(format.name(), e.getClass().getSimpleName());
+          return outcome;
+        }
         out.flush();
         file.getFD().sync();
       }
       store.putVerifiedFile(result.digest(), spool);
-      ConvertedLayer converted = new ConvertedLayer(LayerReplacement.of(result), result.diffId());
-      index.putLayer(format.settingsKey(), source, converted);
+      LayerOutcome.Converted converted =
+          new LayerOutcome.Converted(LayerReplacement.of(result), result.diffId());
       index.putOrigin(
           result.digest(),
           new ConversionIndex.Origin(
@@ -403,7 +395,8 @@ public final class ConversionService implements AutoCloseable {
               format.name(),
               format.settingsKey(),
               source,
-              mediaType));
+              mediaType,
+              null));
       Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
       metrics.conversionFinished(format.name(), elapsed, sourceSize, result.size());
       LOG.info(
@@ -415,9 +408,9 @@ public final class ConversionService implements AutoCloseable {
           result.size(),
           elapsed.toMillis());
       return converted;
-    } catch (IOException | RuntimeException e) {
-      metrics.conversionFailed(format.name(), e.getClass().getSimpleName());
-      throw new CompletionException(e);
+    } catch (IOException e) {
+      metrics.conversionFailed(format.name(), "storage");
+      return new LayerOutcome.Failed("storage: " + e.getMessage());
     } finally {
       try {
         Files.deleteIfExists(spool);
@@ -429,9 +422,9 @@ public final class ConversionService implements AutoCloseable {
 
   /**
    * Makes sure a converted blob is in the store when the store lost it (eviction, a wiped cache):
-   * conversion is deterministic, so converting its source again gives the same bytes. A digest
-   * transship never produced, or produced with other settings, is left alone. Returns whether it
-   * regenerated the blob.
+   * conversion is deterministic, so converting its source again (a layer), or rewriting its source
+   * config again (a config), gives the same bytes. A digest transship never produced, or produced
+   * with other settings, is left alone. Returns whether it regenerated the blob.
    */
   boolean regenerateBlobIfConverted(Route route, Digest digest) {
     try {
@@ -442,27 +435,52 @@ public final class ConversionService implements AutoCloseable {
       return false;
     }
     Optional<ConversionIndex.Origin> origin = index.origin(digest);
-    if (origin.isEmpty() || !ConversionIndex.Origin.LAYER.equals(origin.get().kind())) {
+    if (origin.isEmpty()) {
       return false;
     }
     LayerFormat format = formats.forRoute(route, origin.get().format());
     if (!format.settingsKey().equals(origin.get().settings())) {
+      LOG.warn("cannot regenerate {}: made with settings {}", digest, origin.get().settings());
       return false; // made with other settings: these can't reproduce it
     }
-    LOG.info("regenerating evicted converted layer {} from {}", digest, origin.get().source());
-    try {
-      convertLayer(
-              route,
-              format,
-              origin.get().source(),
-              0,
-              origin.get().sourceMediaType(),
-              null,
-              ConversionListener.NONE)
-          .join();
+    LOG.info(
+        "regenerating evicted converted {} {} from {}",
+        origin.get().kind(),
+        digest,
+        origin.get().source());
+    return switch (origin.get().kind()) {
+      case ConversionIndex.Origin.LAYER -> regenerateLayer(route, format, digest, origin.get());
+      case ConversionIndex.Origin.CONFIG -> regenerateConfig(route, digest, origin.get());
+      default -> false;
+    };
+  }
+
+  private boolean regenerateLayer(
+      Route route, LayerFormat format, Digest digest, ConversionIndex.Origin origin) {
+    ImageConverter.LayerJob job =
+        new ImageConverter.LayerJob(0, origin.source(), 0, origin.sourceMediaType());
+    LayerOutcome outcome =
+        outcomeOf(convertLayer(route, format, job, null, ConversionListener.NONE));
+    if (outcome instanceof LayerOutcome.Converted converted
+        && converted.descriptor().digest().equals(digest)) {
       return true;
-    } catch (CompletionException e) {
-      LOG.warn("cannot regenerate {}: {}", digest, rootMessage(e));
+    }
+    LOG.warn("cannot regenerate {}: {}", digest, outcome);
+    return false;
+  }
+
+  private boolean regenerateConfig(Route route, Digest digest, ConversionIndex.Origin origin) {
+    try {
+      byte[] rewritten =
+          ConfigRewriter.withDiffIds(configBytes(route, origin.source()), origin.diffIds());
+      if (!Digest.sha256(rewritten).equals(digest)) {
+        LOG.warn("cannot regenerate config {}: rewriting gives other bytes", digest);
+        return false;
+      }
+      storeBlob(digest, rewritten);
+      return true;
+    } catch (IOException | RegistryException e) {
+      LOG.warn("cannot regenerate config {}: {}", digest, e.getMessage());
       return false;
     }
   }
@@ -480,22 +498,14 @@ public final class ConversionService implements AutoCloseable {
     try {
       ManifestDocument source = fetchManifest.apply(route, origin.get().source());
       ManifestDocument again =
-          convert(route, source, origin.get().format(), ConversionListener.NONE).join();
+          SingleFlight.await(
+              convert(route, source, origin.get().format(), ConversionListener.NONE));
       if (!again.digest().equals(digest)) {
         LOG.warn("regenerated {} but got {} (settings changed?)", digest, again.digest());
       }
-    } catch (CompletionException | io.transship.oci.RegistryException e) {
-      LOG.warn("cannot regenerate {}: {}", digest, e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn("cannot regenerate {}: {}", digest, rootMessage(e));
     }
-  }
-
-  private static Map<String, String> annotations(JsonNode descriptor) {
-    Map<String, String> annotations = new HashMap<>();
-    descriptor
-        .path("annotations")
-        .fields()
-        .forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
-    return annotations;
   }
 
   private static String rootMessage(Throwable error) {

@@ -1,5 +1,6 @@
 package io.transship.server.service;
 
+import io.transship.converter.CodecFingerprint;
 import io.transship.converter.EstargzOptions;
 import io.transship.converter.EstargzTranscoder;
 import io.transship.converter.ZstdOptions;
@@ -20,7 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Which {@link LayerFormat} (and settings) a format name means for a route. eStargz settings depend
  * on the repository (its prioritized files), so eStargz formats are made per prefetch list and
- * shared by every repository with the same list.
+ * shared by every repository with the same list. Settings keys end in {@code -f<fingerprint>} of
+ * the codec's output ({@link CodecFingerprint}), so a codec library that writes other bytes gets
+ * other keys.
  */
 final class LayerFormats {
   private final LayerFormat zstd;
@@ -28,13 +31,18 @@ final class LayerFormats {
   private final Path spoolDir;
   private final List<Rule> prefetch = new ArrayList<>();
   private final Map<List<String>, LayerFormat> estargz = new ConcurrentHashMap<>();
+  private volatile String estargzFingerprint;
 
   private record Rule(PathMatcher matcher, List<String> files) {}
 
   LayerFormats(ZstdOptions zstdOptions, ConversionConfig config, Path spoolDir) {
+    ZstdTranscoder zstdTranscoder = new ZstdTranscoder(zstdOptions);
     this.zstd =
         new LayerFormat(
-            Formats.ZSTD, zstdOptions.settingsKey(), new ZstdTranscoder(zstdOptions), false);
+            Formats.ZSTD,
+            zstdOptions.settingsKey() + "-f" + CodecFingerprint.of(zstdTranscoder),
+            zstdTranscoder,
+            false);
     this.estargzBase =
         new EstargzOptions(
             config.estargzLevel(),
@@ -46,6 +54,19 @@ final class LayerFormats {
       prefetch.add(
           new Rule(FileSystems.getDefault().getPathMatcher("glob:" + rule.match()), rule.files()));
     }
+  }
+
+  /**
+   * The eStargz codec's fingerprint (prefetch lists change the layout, not the codec, so one
+   * fingerprint serves every list).
+   */
+  private String fingerprint() {
+    String known = estargzFingerprint;
+    if (known == null) {
+      known = CodecFingerprint.of(new EstargzTranscoder(estargzBase, spoolDir));
+      estargzFingerprint = known;
+    }
+    return known;
   }
 
   LayerFormat forRoute(Route route, String format) {
@@ -73,7 +94,8 @@ final class LayerFormats {
         list -> {
           EstargzTranscoder transcoder =
               new EstargzTranscoder(estargzBase.withPrioritizedFiles(list), spoolDir);
-          return new LayerFormat(Formats.ESTARGZ, transcoder.settingsKey(), transcoder, true);
+          return new LayerFormat(
+              Formats.ESTARGZ, transcoder.settingsKey() + "-f" + fingerprint(), transcoder, true);
         });
   }
 }

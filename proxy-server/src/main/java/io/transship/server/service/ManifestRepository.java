@@ -57,6 +57,16 @@ final class ManifestRepository {
     }
   }
 
+  /**
+   * Told by the bounded store that {@code key} was evicted: a manifest the store no longer holds is
+   * dropped from memory too, so the repository never answers for what storage lost.
+   */
+  void evicted(String key) {
+    StorageKeys.contentDigest(key)
+        .filter(digest -> key.equals(StorageKeys.manifest(digest)))
+        .ifPresent(manifests::invalidate);
+  }
+
   void put(ManifestDocument doc) {
     manifests.put(doc.digest(), doc);
     try {

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * is revalidated with a HEAD (which costs no Docker Hub rate limit) and only fetched again when its
  * digest changed. When the upstream is unreachable or rate limiting, a cached tag is served stale
  * rather than failing the pull.
+ *
+ * <p>Single flight ({@link SingleFlight}) for every upstream request: however many clients ask for
+ * a cold tag or digest at once, the upstream sees one GET; a tag past its TTL is revalidated by one
+ * HEAD, and clients arriving while it runs are served the cached digest without waiting
+ * (stale-while-revalidate).
  */
 public final class ManifestService {
   private static final Logger LOG = LoggerFactory.getLogger(ManifestService.class);
@@ -40,6 +46,8 @@ public final class ManifestService {
   private final Duration tagTtl;
   private final ProxyMetrics metrics;
   private final Conversion conversion;
+  private final SingleFlight<String, CompletableFuture<ManifestDocument>> flights =
+      new SingleFlight<>();
 
   /** What a client gets for a manifest resolved by tag: the source or its converted form. */
   @FunctionalInterface
@@ -93,6 +101,15 @@ public final class ManifestService {
       return local.get();
     }
     metrics.cache("manifest", "miss");
+    return SingleFlight.call(
+        flights, flightKey(route, digest.toString()), () -> fetchByDigest(route, digest));
+  }
+
+  private static String flightKey(Route route, String reference) {
+    return route.upstream().alias() + "/" + route.repository().value() + ":" + reference;
+  }
+
+  private ManifestDocument fetchByDigest(Route route, Digest digest) {
     ManifestDocument fetched = fetch(route, digest.toString());
     if (!fetched.digest().equals(digest)
         && !digest.matches(digest.newHasher().digest(fetched.bytes()))) {
@@ -118,6 +135,20 @@ public final class ManifestService {
       metrics.cache("tag", "hit");
       return cached.get();
     }
+    String key = flightKey(route, tag);
+    if (cached.isPresent() && flights.inFlight(key) != null) {
+      metrics.cache("tag", "stale-while-revalidate");
+      return cached.get(); // another request is revalidating it right now
+    }
+    return SingleFlight.call(flights, key, () -> refreshTag(route, tag, record, cached));
+  }
+
+  /** Revalidates (or first fetches) a tag upstream; one call at a time per tag. */
+  private ManifestDocument refreshTag(
+      Route route, String tag, Optional<TagRecord> record, Optional<ManifestDocument> cached) {
+    String alias = route.upstream().alias();
+    String repo = route.repository().value();
+    Instant now = clock.instant();
     try {
       if (cached.isPresent()) {
         Optional<Digest> current = headDigest(route, tag);

@@ -146,4 +146,24 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
         .description(description)
         .register(registry);
   }
+
+  /** The local disk store: content held against its bound, and evictions. */
+  void storage(io.transship.storage.BoundedObjectStore disk) {
+    gauge(
+        "transship.storage.content.bytes",
+        "Bytes of evictable content (blobs, manifests) on the local disk",
+        disk::contentBytes);
+    gauge(
+        "transship.storage.content.objects",
+        "Evictable objects on the local disk",
+        disk::contentObjects);
+    gauge(
+        "transship.storage.max.bytes",
+        "The local disk bound (storage.filesystem.max-bytes); 0 = unbounded",
+        disk::maxBytes);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "transship.storage.evictions", disk, io.transship.storage.BoundedObjectStore::evictions)
+        .description("Objects evicted from the local disk to stay within its bound")
+        .register(registry);
+  }
 }

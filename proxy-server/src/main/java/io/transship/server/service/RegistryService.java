@@ -46,6 +46,10 @@ public final class RegistryService implements AutoCloseable {
     Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
     ManifestRepository repository = new ManifestRepository(store);
+    if (storage.localDisk() != null) {
+      storage.localDisk().addEvictionListener(repository::evicted);
+      metrics.storage(storage.localDisk());
+    }
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics);
     this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());

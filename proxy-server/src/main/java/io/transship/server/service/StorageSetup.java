@@ -1,5 +1,6 @@
 package io.transship.server.service;
 
+import io.transship.storage.BoundedObjectStore;
 import io.transship.storage.ObjectStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,16 +17,20 @@ import java.util.function.Supplier;
  * @param shared whether other replicas use the same store (conversions then take a lease)
  * @param presignExpiry when set, blob GETs are answered with a 307 to a presigned URL valid this
  *     long
+ * @param localDisk the size-bounded local disk store (the store itself, or the cache in front of a
+ *     shared one): its evictions invalidate in-memory caches, its size is a metric
  */
 public record StorageSetup(
     ObjectStore store,
     Path spoolDir,
     Supplier<String> problem,
     boolean shared,
-    Duration presignExpiry) {
+    Duration presignExpiry,
+    BoundedObjectStore localDisk) {
 
-  public static StorageSetup local(ObjectStore store, Path spoolDir) {
-    return new StorageSetup(store, spoolDir, () -> "", false, null);
+  /** A local, unshared store on {@code localDisk}. */
+  public static StorageSetup local(BoundedObjectStore localDisk, Path spoolDir) {
+    return new StorageSetup(localDisk, spoolDir, () -> "", false, null, localDisk);
   }
 
   boolean available() {

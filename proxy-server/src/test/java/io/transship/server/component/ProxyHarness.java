@@ -55,6 +55,18 @@ final class ProxyHarness implements AutoCloseable {
       String password,
       String format,
       ConversionConfig conversion) {
+    return config(upstream, root, 0, tagTtl, user, password, format, conversion);
+  }
+
+  static TransshipConfig config(
+      FakeUpstream upstream,
+      Path root,
+      long maxBytes,
+      Duration tagTtl,
+      String user,
+      String password,
+      String format,
+      ConversionConfig conversion) {
     UpstreamConfig fake =
         new UpstreamConfig(
             "fake",
@@ -73,7 +85,7 @@ final class ProxyHarness implements AutoCloseable {
     return new TransshipConfig(
         new HostPort("127.0.0.1", 0),
         new HostPort("127.0.0.1", 0),
-        new TransshipConfig.StorageConfig(root, 0),
+        new TransshipConfig.StorageConfig(root, maxBytes),
         tagTtl,
         "fake",
         Map.of("fake", fake),

@@ -70,15 +70,25 @@ final class TestImages {
       FakeUpstream upstream, String repo, String tag, long seed, int layerCount, boolean docker)
       throws IOException {
     List<byte[]> tars = new ArrayList<>();
+    for (int i = 0; i < layerCount; i++) {
+      tars.add(tar(seed * 100 + i, 4, 300_000));
+    }
+    return pushTars(upstream, repo, tag, tars, docker);
+  }
+
+  /** Pushes an image whose gzip layers are these tars, in order (images may share layers). */
+  static Image pushTars(
+      FakeUpstream upstream, String repo, String tag, List<byte[]> tars, boolean docker)
+      throws IOException {
+    int layerCount = tars.size();
     List<Digest> layers = new ArrayList<>();
     StringBuilder diffIds = new StringBuilder();
     StringBuilder layerJson = new StringBuilder();
     String layerType = docker ? MediaTypes.DOCKER_LAYER_GZIP : MediaTypes.OCI_LAYER_GZIP;
     for (int i = 0; i < layerCount; i++) {
-      byte[] tar = tar(seed * 100 + i, 4, 300_000);
+      byte[] tar = tars.get(i);
       byte[] gz = gzip(tar);
       Digest digest = upstream.putBlob(gz);
-      tars.add(tar);
       layers.add(digest);
       diffIds.append(i == 0 ? "" : ",").append('"').append(Digest.sha256(tar)).append('"');
       layerJson
