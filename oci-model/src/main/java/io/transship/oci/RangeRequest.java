@@ -70,7 +70,50 @@ public sealed interface RangeRequest {
         ranges.add(new ByteRange(first, Math.min(last, size - 1)));
       }
     }
-    return ranges.isEmpty() ? new Unsatisfiable() : new Partial(ranges);
+    if (ranges.isEmpty()) {
+      return new Unsatisfiable();
+    }
+    return bounded(ranges, size);
+  }
+
+  /**
+   * Keeps what a client can make us send within the representation's size: ranges that overlap are
+   * coalesced (RFC 9110 section 14.2 lets a server do so, against "many small or overlapping
+   * ranges" used for denial of service), so {@code bytes=0-,0-,...} can't announce a body 256 times
+   * the blob. A set that covers the whole representation is sent as it: a 200. Disjoint ranges keep
+   * the client's order.
+   */
+  private static RangeRequest bounded(List<ByteRange> ranges, long size) {
+    long total = 0;
+    for (ByteRange range : ranges) {
+      total += range.length();
+    }
+    List<ByteRange> sorted = new ArrayList<>(ranges);
+    sorted.sort(java.util.Comparator.comparingLong(ByteRange::first));
+    boolean overlapping = false;
+    for (int i = 1; i < sorted.size(); i++) {
+      if (sorted.get(i).first() <= sorted.get(i - 1).last()) {
+        overlapping = true;
+        break;
+      }
+    }
+    if (!overlapping && total <= size) {
+      return new Partial(ranges);
+    }
+    List<ByteRange> merged = new ArrayList<>();
+    for (ByteRange range : sorted) {
+      ByteRange last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+      if (last != null && range.first() <= last.last()) {
+        merged.set(
+            merged.size() - 1, new ByteRange(last.first(), Math.max(last.last(), range.last())));
+      } else {
+        merged.add(range);
+      }
+    }
+    if (merged.size() == 1 && merged.get(0).first() == 0 && merged.get(0).last() == size - 1) {
+      return new Whole();
+    }
+    return new Partial(merged);
   }
 
   private static Long parseNonNegative(String text) {

@@ -172,4 +172,30 @@ class RangeRequestTest {
     assertThat(range.contentRange(100)).isEqualTo("bytes 10-19/100");
     assertThat(ByteRange.whole(100)).isEqualTo(new ByteRange(0, 99));
   }
+
+  @Test
+  void overlappingRangesCannotAmplifyTheBody() {
+    long size = 1 << 20;
+    String header =
+        "bytes="
+            + IntStream.range(0, RangeRequest.MAX_RANGES)
+                .mapToObj(i -> "0-")
+                .collect(Collectors.joining(","));
+    assertThat(RangeRequest.parse(header, size)).isInstanceOf(RangeRequest.Whole.class);
+    String nearlyAll =
+        "bytes="
+            + IntStream.range(0, RangeRequest.MAX_RANGES)
+                .mapToObj(i -> "1-")
+                .collect(Collectors.joining(","));
+    assertThat(ranges(RangeRequest.parse(nearlyAll, size)))
+        .containsExactly(new ByteRange(1, size - 1));
+  }
+
+  @Test
+  void overlappingRangesAreCoalescedAndDisjointOnesKeepTheirOrder() {
+    assertThat(ranges(RangeRequest.parse("bytes=50-149,0-99,300-310", 1000)))
+        .containsExactly(new ByteRange(0, 149), new ByteRange(300, 310));
+    assertThat(ranges(RangeRequest.parse("bytes=300-310,0-9", 1000)))
+        .containsExactly(new ByteRange(300, 310), new ByteRange(0, 9));
+  }
 }

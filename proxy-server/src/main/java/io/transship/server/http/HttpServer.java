@@ -15,6 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.transship.server.routing.RequestRouter;
@@ -68,6 +69,9 @@ public final class HttpServer implements AutoCloseable {
                         .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                         .addLast(new IdleCloser())
                         .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
+                        // one decoded message per read: with auto-read off while a request is
+                        // served, pipelined requests the codec already decoded wait their turn
+                        .addLast(new FlowControlHandler())
                         .addLast(new ChunkedWriteHandler())
                         .addLast(new RegistryHandler(router, service, service.metrics(), workers));
                   }

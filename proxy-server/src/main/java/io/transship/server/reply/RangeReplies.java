@@ -26,6 +26,27 @@ public final class RangeReplies {
    * @param rangeHeader the request's {@code Range} header, or null
    */
   public static Reply reply(Map<String, String> headers, RangeSource source, String rangeHeader) {
+    boolean handedOver = false;
+    try {
+      Reply reply = build(headers, source, rangeHeader);
+      handedOver = reply.body() instanceof Body.Stream;
+      return reply;
+    } finally {
+      if (!handedOver) {
+        closeQuietly(source); // a 416, an empty body or a file slice never reads the source
+      }
+    }
+  }
+
+  private static void closeQuietly(RangeSource source) {
+    try {
+      source.close();
+    } catch (Exception ignored) {
+      // nothing more to release
+    }
+  }
+
+  private static Reply build(Map<String, String> headers, RangeSource source, String rangeHeader) {
     long size = source.size();
     Map<String, String> base = new LinkedHashMap<>(headers);
     base.put("Accept-Ranges", "bytes");

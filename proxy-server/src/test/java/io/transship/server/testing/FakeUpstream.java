@@ -114,7 +114,8 @@ public final class FakeUpstream implements AutoCloseable {
   private enum FaultKind {
     FAIL,
     RESET,
-    CORRUPT
+    CORRUPT,
+    PAUSE
   }
 
   private static final class Fault {
@@ -408,6 +409,14 @@ public final class FakeUpstream implements AutoCloseable {
    */
   public void corruptBody(String pathFragment, int times) {
     addFault(new Fault(FaultKind.CORRUPT, pathFragment, 0, Map.of(), positive(times)));
+  }
+
+  /**
+   * For the next {@code times} non-empty bodies sent for paths containing {@code pathFragment}:
+   * sends the first half, then pauses {@code millis} before the rest (a download in progress).
+   */
+  public void pauseMidBody(String pathFragment, int millis, int times) {
+    addFault(new Fault(FaultKind.PAUSE, pathFragment, millis, Map.of(), positive(times)));
   }
 
   /**
@@ -942,8 +951,21 @@ public final class FakeUpstream implements AutoCloseable {
     }
     Fault reset = takeFault(FaultKind.RESET, path);
     Fault corrupt = reset == null ? takeFault(FaultKind.CORRUPT, path) : null;
+    Fault pause = reset == null && corrupt == null ? takeFault(FaultKind.PAUSE, path) : null;
     ex.sendResponseHeaders(status, len);
     OutputStream out = ex.getResponseBody();
+    if (pause != null) {
+      write(out, content, off, len / 2, false);
+      out.flush();
+      try {
+        Thread.sleep(pause.status); // the pause in milliseconds
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      write(out, content, off + len / 2, len - len / 2, false);
+      out.close();
+      return;
+    }
     if (reset != null) {
       write(out, content, off, len / 2, false);
       out.flush();
