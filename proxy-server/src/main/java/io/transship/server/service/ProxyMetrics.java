@@ -34,7 +34,8 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
   }
 
   /** One finished client request. */
-  public void request(String route, String method, int status, Duration elapsed) {
+  public void request(String route, String rawMethod, int status, Duration elapsed) {
+    String method = knownMethod(rawMethod);
     requestTimers
         .computeIfAbsent(
             route + ' ' + method + ' ' + status,
@@ -44,6 +45,17 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
                     .tags("route", route, "method", method, "status", Integer.toString(status))
                     .register(registry))
         .record(elapsed);
+  }
+
+  /**
+   * The method as a metric label: one of the RFC 9110 methods, else {@code other}, so clients can't
+   * create label values (series) at will.
+   */
+  static String knownMethod(String method) {
+    return switch (method) {
+      case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT" -> method;
+      default -> "other";
+    };
   }
 
   public void bytesServed(long bytes) {

@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Credentials for one upstream: Basic, or bearer tokens obtained from the realm the upstream names
@@ -34,7 +33,18 @@ public final class UpstreamAuth {
   private final HttpClient http;
   private final Duration timeout;
   private final Clock clock;
-  private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+
+  /**
+   * Tokens by scope (one per repository pulled): bounded, since clients choose the repository
+   * names; an evicted token is simply fetched again.
+   */
+  static final int MAX_TOKENS = 10_000;
+
+  private final Map<String, Token> tokens =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+          .maximumSize(MAX_TOKENS)
+          .<String, Token>build()
+          .asMap();
   private volatile AuthChallenge lastChallenge;
 
   record Token(String value, Instant expires) {}

@@ -124,6 +124,15 @@ class EdgeLimitsTest {
     }
   }
 
+  @Test
+  void clientChosenMethodsDoNotBecomeMetricLabels() throws Exception {
+    for (int i = 0; i < 50; i++) {
+      harness.send("M" + i + "X", "/v2/");
+    }
+    String metrics = harness.admin("/metrics");
+    assertThat(metrics).doesNotContain("M7X").contains("method=\"other\"");
+  }
+
   private static byte[] readAll(InputStream in) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     in.transferTo(out);
