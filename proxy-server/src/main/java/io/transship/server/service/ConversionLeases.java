@@ -38,12 +38,18 @@ class ConversionLeases {
 
   private final ObjectStore store;
   private final SmallObjects objects;
+  private final Duration ttl;
   private final String replica = replicaName();
   private final ScheduledExecutorService renewer =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("transship-lease-renewer").factory());
 
   ConversionLeases(ObjectStore store) {
+    this(store, TTL);
+  }
+
+  ConversionLeases(ObjectStore store, Duration ttl) {
+    this.ttl = ttl;
     this.store = store;
     this.objects = store == null ? null : new SmallObjects(store, 4096);
   }
@@ -99,7 +105,7 @@ class ConversionLeases {
    * renewal that runs after the release writes nothing: a released lease is never resurrected.
    */
   private <T> T holding(String key, Supplier<T> work) {
-    long period = TTL.toMillis() / 3;
+    long period = ttl.toMillis() / 3;
     Object guard = new Object();
     boolean[] released = {false};
     ScheduledFuture<?> renewal =
@@ -135,7 +141,7 @@ class ConversionLeases {
   }
 
   private byte[] lease() {
-    long expires = System.currentTimeMillis() + TTL.toMillis();
+    long expires = System.currentTimeMillis() + ttl.toMillis();
     return (replica + " " + expires).getBytes(StandardCharsets.UTF_8);
   }
 

@@ -222,9 +222,14 @@ public final class ConversionService implements AutoCloseable {
     }
     byte[] configBytes = configBytes(route, plan.get().config());
     Optional<List<Digest>> diffIds = ImageConverter.diffIds(plan.get(), configBytes);
+    if (diffIds.isEmpty()) {
+      LOG.warn(
+          "{}: its config's diff_ids do not match its layers; not converting", source.digest());
+      return new Conversion(source, true);
+    }
     Map<Digest, CompletableFuture<LayerOutcome>> futures = new LinkedHashMap<>();
     for (ImageConverter.LayerJob job : plan.get().layers()) {
-      Digest diffId = diffIds.map(ids -> ids.get(job.index())).orElse(null);
+      Digest diffId = diffIds.get().get(job.index());
       futures.put(job.digest(), convertLayer(route, format, job, diffId, listener));
     }
     Map<Digest, LayerOutcome> outcomes = new LinkedHashMap<>();
