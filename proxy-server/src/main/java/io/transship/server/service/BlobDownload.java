@@ -7,6 +7,7 @@ import io.transship.oci.RegistryException;
 import io.transship.server.reply.BodySink;
 import io.transship.server.reply.RangeSource;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -155,6 +156,92 @@ final class BlobDownload {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * The whole blob as a stream that follows the spool as it grows (for converting while
+   * downloading); its last byte, like every reader's, comes only once the digest checked out, and a
+   * failed download fails its reads with {@link SourceFailedException}. Empty when the spool was
+   * already moved into the store (read it from there).
+   */
+  Optional<InputStream> stream() throws IOException {
+    long knownSize;
+    FileChannel channel;
+    lock.lock();
+    try {
+      while (state == State.STARTING || (state == State.STREAMING && size < 0)) {
+        awaitChange();
+      }
+      if (state == State.FAILED) {
+        throw new SourceFailedException(failure.getMessage());
+      }
+      if (moved) {
+        return Optional.empty();
+      }
+      knownSize = size;
+      try {
+        channel = FileChannel.open(spool, StandardOpenOption.READ);
+      } catch (java.nio.file.NoSuchFileException e) {
+        return Optional.empty();
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Optional.of(new SpoolStream(channel, knownSize));
+  }
+
+  /** A read of a download that failed: the source, not its content, is at fault (transient). */
+  static final class SourceFailedException extends IOException {
+    SourceFailedException(String message) {
+      super("upstream download failed: " + message);
+    }
+  }
+
+  /** A stream over the growing spool file. */
+  private final class SpoolStream extends InputStream {
+    private final FileChannel channel;
+    private final long size;
+    private long position;
+
+    SpoolStream(FileChannel channel, long size) {
+      this.channel = channel;
+      this.size = size;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      if (position >= size) {
+        return -1;
+      }
+      if (length == 0) {
+        return 0;
+      }
+      long end;
+      try {
+        end = Math.min(readableEnd(position), size);
+      } catch (IOException e) {
+        throw new SourceFailedException(e.getMessage());
+      }
+      int n =
+          channel.read(
+              ByteBuffer.wrap(buffer, offset, (int) Math.min(length, end - position)), position);
+      if (n < 0) {
+        throw new SourceFailedException("spool of " + digest + " ended early");
+      }
+      position += n;
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
     }
   }
 

@@ -139,6 +139,37 @@ public final class BlobService {
     }
   }
 
+  /**
+   * The whole blob to read once, for converting while downloading: from the store when present,
+   * else following the (single-flight) upstream download as it arrives. The stream's last byte
+   * comes only once the digest checked out.
+   *
+   * @throws RegistryException when the upstream fails before the body starts
+   */
+  Source openWhileDownloading(Route route, Digest digest) throws IOException {
+    for (int attempt = 1; attempt <= MAX_JOIN_ATTEMPTS; attempt++) {
+      if (stat(digest).isPresent()) {
+        try {
+          return new Source(blobs.open(digest, null), null);
+        } catch (io.transship.storage.NoSuchObjectException evictedMeanwhile) {
+          continue;
+        }
+      }
+      BlobDownload download = downloads.join(route, digest);
+      Optional<InputStream> following = download.stream();
+      if (following.isPresent()) {
+        return new Source(following.get(), download);
+      }
+    }
+    throw new RegistryException(ErrorCode.UNAVAILABLE, "blob " + digest + " could not be read");
+  }
+
+  /**
+   * A blob being read: from the store (verified), or following {@code download}, whose bytes are
+   * verified only once it is done ({@link BlobDownload#awaitDone()} throws if they were wrong).
+   */
+  record Source(InputStream in, BlobDownload download) {}
+
   BlobStore store() {
     return blobs;
   }

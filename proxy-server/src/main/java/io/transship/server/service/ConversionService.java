@@ -340,22 +340,30 @@ public final class ConversionService implements AutoCloseable {
     return recorded;
   }
 
+  /**
+   * Converts while downloading: the transcoder reads the source as it arrives (the download's
+   * spool, shared with clients pulling it meanwhile, or the store when already there). The
+   * download's last byte is released only once its digest checked out, so nothing converted from
+   * wrong bytes can finish. Downloads of every layer of an image start at once (on virtual
+   * threads); transcoding waits for a CPU worker.
+   */
   private LayerOutcome convertAndRecord(
       Route route, LayerFormat format, ImageConverter.LayerJob job, Digest diffId) {
     Digest source = job.digest();
+    BlobService.Source in;
     try {
-      blobs.ensureLocal(route, source); // virtual thread: may download
-    } catch (RegistryException e) {
+      in = blobs.openWhileDownloading(route, source); // virtual thread: may wait for headers
+    } catch (IOException | RegistryException e) {
       metrics.conversionFailed(format.name(), "source-unavailable");
       return new LayerOutcome.Failed("source layer unavailable: " + e.getMessage());
     }
     LayerOutcome outcome;
-    try {
+    try (SourceWatch watched = new SourceWatch(in.in(), in.download())) {
       outcome =
           CompletableFuture.supplyAsync(
-                  () -> transcode(format, source, job.mediaType(), diffId), cpu)
+                  () -> transcode(format, source, watched, job.mediaType(), diffId), cpu)
               .join();
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       outcome = new LayerOutcome.Failed(rootMessage(e));
     }
     index.putLayer(format.settingsKey(), source, outcome);
@@ -367,29 +375,91 @@ public final class ConversionService implements AutoCloseable {
     return outcome;
   }
 
+  /**
+   * Counts what the transcoder read and remembers whether reading itself failed (a broken download,
+   * a disk error): such a failure is transient whatever the transcoder makes of it.
+   */
+  private static final class SourceWatch extends java.io.FilterInputStream {
+    private final BlobDownload download;
+    long bytes;
+    boolean failed;
+
+    SourceWatch(InputStream in, BlobDownload download) {
+      super(in);
+      this.download = download;
+    }
+
+    /**
+     * Whether the bytes read were the blob's: a download's bytes are verified only once it is done
+     * (a transcoder may stop early on bytes that turn out not to be the blob at all).
+     */
+    boolean verified() {
+      if (failed) {
+        return false;
+      }
+      if (download == null) {
+        return true; // read from the store: verified when stored
+      }
+      try {
+        download.awaitDone();
+        return true;
+      } catch (RegistryException e) {
+        return false;
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      try {
+        int n = super.read(buffer, offset, length);
+        if (n > 0) {
+          bytes += n;
+        }
+        return n;
+      } catch (IOException | RuntimeException e) {
+        failed = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      bytes += skipped;
+      return skipped;
+    }
+  }
+
   private LayerOutcome transcode(
-      LayerFormat format, Digest source, String mediaType, Digest diffId) {
+      LayerFormat format, Digest source, SourceWatch in, String mediaType, Digest diffId) {
     long started = System.nanoTime();
     metrics.conversionStarted(format.name());
     Path spool =
         spoolDir.resolve("convert-" + source.encoded() + "-" + UUID.randomUUID() + ".part");
     try {
-      long sourceSize = store.stat(source).orElseThrow(() -> new IOException("source gone")).size();
       TranscodeResult result;
-      try (InputStream in = store.open(source, null);
-          FileOutputStream file = new FileOutputStream(spool.toFile());
+      try (FileOutputStream file = new FileOutputStream(spool.toFile());
           OutputStream out = new BufferedOutputStream(file, 256 * 1024)) {
         try {
           result =
               format.transcoder().transcode(in, LayerRules.compressionOf(mediaType), diffId, out);
         } catch (IOException | RuntimeException e) {
-          LayerOutcome outcome = LayerOutcome.ofTranscodeFailure(e);
           metrics.conversionFailed(format.name(), e.getClass().getSimpleName());
-          return outcome;
+          // only a verified source can make a failure permanent
+          return in.verified()
+              ? LayerOutcome.ofTranscodeFailure(e)
+              : new LayerOutcome.Failed(rootMessage(e));
         }
         out.flush();
         file.getFD().sync();
       }
+      long sourceSize = in.bytes;
       store.putVerifiedFile(result.digest(), spool);
       LayerOutcome.Converted converted =
           new LayerOutcome.Converted(LayerReplacement.of(result), result.diffId());

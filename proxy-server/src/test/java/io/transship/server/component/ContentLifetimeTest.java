@@ -152,6 +152,41 @@ class ContentLifetimeTest {
   }
 
   @Test
+  void aLayerIsConvertedWhileItDownloads() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 37, 1, false);
+    startProxy("zstd", 0);
+    Digest layer = image.layers().get(0);
+    upstream.pauseMidBody("/blobs/" + layer, 3000, 1);
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<Map<String, byte[]>> pull = pool.submit(() -> pullImage("team/app", "v1"));
+      for (int i = 0; i < 100 && metric("transship_conversions_started_total") < 1; i++) {
+        Thread.sleep(20);
+      }
+      assertThat(metric("transship_conversions_started_total")).isEqualTo(1.0);
+      // the source is still arriving (paused half-way): the conversion did not wait for it
+      Path stored =
+          root.resolve("blobs/sha256/" + layer.encoded().substring(0, 2) + "/" + layer.encoded());
+      assertThat(stored).doesNotExist();
+      assertThat(layerTypes(pull.get().get("manifest"))).containsOnly(MediaTypes.OCI_LAYER_ZSTD);
+    }
+    assertThat(upstream.count("GET", "/blobs/" + layer)).isEqualTo(1);
+  }
+
+  @Test
+  void wrongBytesFromTheUpstreamNeverBecomeAConversion() throws Exception {
+    TestImages.Image image = TestImages.push(upstream, "team/app", "v1", 38, 1, false);
+    startProxy("zstd", 0);
+    upstream.corruptBody("/blobs/" + image.layers().get(0), 100);
+    HttpResponse<byte[]> first =
+        harness.get(
+            "/v2/fake/team/app/manifests/v1", "User-Agent", CONTAINERD, "Accept", ACCEPT_ALL);
+    assertThat(layerTypes(first.body())).containsOnly(MediaTypes.OCI_LAYER_GZIP);
+    upstream.clearFaults();
+    assertThat(layerTypes(pullImage("team/app", "v1").get("manifest")))
+        .containsOnly(MediaTypes.OCI_LAYER_ZSTD);
+  }
+
+  @Test
   void aLayerSharedByDifferentImagesIsConvertedOnce() throws Exception {
     List<byte[]> base = List.of(TestImages.tar(341, 3, 200_000), TestImages.tar(342, 3, 200_000));
     List<byte[]> x = new ArrayList<>(base);
