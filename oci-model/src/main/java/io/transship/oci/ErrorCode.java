@@ -20,6 +20,10 @@ public enum ErrorCode {
   DENIED(403, "requested access to the resource is denied"),
   UNSUPPORTED(405, "the operation is unsupported"),
   MALFORMED_REQUEST(400, "the request is not valid HTTP"),
+  REQUEST_TIMEOUT(408, "the request headers did not arrive in time"),
+  URI_TOO_LONG(414, "the request line is too long"),
+  HEADERS_TOO_LARGE(431, "the request header fields are too large"),
+  HTTP_VERSION_NOT_SUPPORTED(505, "only HTTP/1.x is served"),
   TOOMANYREQUESTS(429, "too many requests"),
   RANGE_INVALID(416, "requested range not satisfiable"),
   UNAVAILABLE(503, "service unavailable"),
@@ -43,13 +47,16 @@ public enum ErrorCode {
   }
 
   /**
-   * The code string written into the error body. {@code UPSTREAM_ERROR} shows as UNKNOWN and {@code
-   * MALFORMED_REQUEST} as UNSUPPORTED: the spec has no code of their own.
+   * The code string written into the error body. {@code UPSTREAM_ERROR} shows as UNKNOWN, the
+   * HTTP-level refusals ({@code MALFORMED_REQUEST}, 414, 431, 505) as UNSUPPORTED and {@code
+   * REQUEST_TIMEOUT} as UNAVAILABLE: the spec has no code of their own.
    */
   public String wireCode() {
     return switch (this) {
       case UPSTREAM_ERROR -> "UNKNOWN";
-      case MALFORMED_REQUEST -> "UNSUPPORTED";
+      case MALFORMED_REQUEST, URI_TOO_LONG, HEADERS_TOO_LARGE, HTTP_VERSION_NOT_SUPPORTED ->
+          "UNSUPPORTED";
+      case REQUEST_TIMEOUT -> "UNAVAILABLE";
       default -> name();
     };
   }

@@ -96,7 +96,8 @@ public final class Transship implements AutoCloseable {
                   String image, String format, List<String> platforms, Consumer<String> progress) {
                 admin.warm(image, format, platforms, progress);
               }
-            });
+            },
+            config.connections());
     LOG.info(
         "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
         config.listen(),
