@@ -270,7 +270,22 @@ public final class ConfigLoader {
         unknown.equals("convert"),
         estargzLevel,
         (int) chunk,
-        prefetch);
+        prefetch,
+        bindInflationLimits(node));
+  }
+
+  private static io.transship.converter.InflationLimits bindInflationLimits(JsonNode node) {
+    long maxInflated = bytes(node, "max-inflated-bytes", "conversion.max-inflated-bytes");
+    int ratio = count(node, "max-inflation-ratio", "conversion.max-inflation-ratio");
+    int entries = count(node, "max-tar-entries", "conversion.max-tar-entries");
+    try {
+      return new io.transship.converter.InflationLimits(
+          maxInflated <= 0 ? Long.MAX_VALUE : maxInflated,
+          Math.max(0, ratio),
+          entries <= 0 ? Long.MAX_VALUE : entries);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("conversion: " + e.getMessage());
+    }
   }
 
   private static UpstreamConfig bindUpstream(String alias, JsonNode node) {

@@ -26,6 +26,7 @@ final class LayerFormats {
   private final LayerFormat zstd;
   private final EstargzOptions estargzBase;
   private final Path spoolDir;
+  private final ConversionConfig config;
   private final List<Rule> prefetch = new ArrayList<>();
   private final Map<List<String>, LayerFormat> estargz = new ConcurrentHashMap<>();
 
@@ -34,7 +35,10 @@ final class LayerFormats {
   LayerFormats(ZstdOptions zstdOptions, ConversionConfig config, Path spoolDir) {
     this.zstd =
         new LayerFormat(
-            Formats.ZSTD, zstdOptions.settingsKey(), new ZstdTranscoder(zstdOptions), false);
+            Formats.ZSTD,
+            zstdOptions.settingsKey(),
+            new ZstdTranscoder(zstdOptions, config.limits()),
+            false);
     this.estargzBase =
         new EstargzOptions(
             config.estargzLevel(),
@@ -42,6 +46,7 @@ final class LayerFormats {
             List.of(),
             Math.max(1, config.zstdThreads()));
     this.spoolDir = spoolDir;
+    this.config = config;
     for (ConversionConfig.PrefetchRule rule : config.prefetch()) {
       prefetch.add(
           new Rule(FileSystems.getDefault().getPathMatcher("glob:" + rule.match()), rule.files()));
@@ -72,7 +77,8 @@ final class LayerFormats {
         files,
         list -> {
           EstargzTranscoder transcoder =
-              new EstargzTranscoder(estargzBase.withPrioritizedFiles(list), spoolDir);
+              new EstargzTranscoder(
+                  estargzBase.withPrioritizedFiles(list), spoolDir, config.limits());
           return new LayerFormat(Formats.ESTARGZ, transcoder.settingsKey(), transcoder, true);
         });
   }
