@@ -58,7 +58,8 @@ public final class Transship implements AutoCloseable {
             Clock.systemUTC(),
             config.tagTtl(),
             config.conversion(),
-            metrics);
+            metrics,
+            config.maxBlobBytes());
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
     HttpServer server =

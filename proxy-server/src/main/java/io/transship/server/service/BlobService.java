@@ -128,11 +128,19 @@ public final class BlobService {
    * @throws RegistryException when the upstream fails or the blob could not be stored
    */
   void ensureLocal(Route route, Digest digest) {
+    ensureLocal(route, digest, -1);
+  }
+
+  /**
+   * Like {@link #ensureLocal(Route, Digest)}, for a blob whose descriptor says it has {@code
+   * expectedSize} bytes (-1: unknown): the download stops there.
+   */
+  void ensureLocal(Route route, Digest digest, long expectedSize) {
     for (int attempt = 1; attempt <= MAX_JOIN_ATTEMPTS; attempt++) {
       if (stat(digest).isPresent()) {
         return;
       }
-      downloads.join(route, digest).awaitDone();
+      downloads.join(route, digest, expectedSize).awaitDone();
     }
     if (stat(digest).isEmpty()) {
       throw new RegistryException(ErrorCode.UNAVAILABLE, "blob " + digest + " could not be stored");

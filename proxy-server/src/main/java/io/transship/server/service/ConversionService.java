@@ -235,7 +235,7 @@ public final class ConversionService implements AutoCloseable {
       return source;
     }
     Digest configDigest = Digest.parse(config.path("digest").asText());
-    byte[] configBytes = configBytes(route, configDigest);
+    byte[] configBytes = configBytes(route, configDigest, config.path("size").asLong(-1));
     List<Digest> diffIds = diffIds(configBytes);
     if (diffIds.size() != layerNodes.size()) {
       LOG.warn(
@@ -302,8 +302,8 @@ public final class ConversionService implements AutoCloseable {
     }
   }
 
-  private byte[] configBytes(Route route, Digest config) {
-    blobs.ensureLocal(route, config);
+  private byte[] configBytes(Route route, Digest config, long size) {
+    blobs.ensureLocal(route, config, size);
     try (InputStream in = store.open(config, null)) {
       return in.readNBytes(ManifestDocument.MAX_BYTES);
     } catch (IOException e) {
@@ -346,7 +346,7 @@ public final class ConversionService implements AutoCloseable {
                           digest,
                           () -> storedConversion(format, digest),
                           () -> {
-                            blobs.ensureLocal(route, digest); // virtual thread: may download
+                            blobs.ensureLocal(route, digest, size); // virtual thread: may download
                             return CompletableFuture.supplyAsync(
                                     () -> transcode(format, digest, mediaType, diffId), cpu)
                                 .join();

@@ -42,12 +42,34 @@ public final class RegistryService implements AutoCloseable {
       ConversionConfig conversionConfig,
       ProxyMetrics metrics)
       throws IOException {
+    this(
+        clients,
+        storage,
+        clock,
+        tagTtl,
+        conversionConfig,
+        metrics,
+        io.transship.server.config.TransshipConfig.DEFAULT_MAX_BLOB_BYTES);
+  }
+
+  /**
+   * @param maxBlobBytes the largest blob downloaded from an upstream ({@code cache.max-blob-bytes})
+   */
+  public RegistryService(
+      Function<String, RegistryClient> clients,
+      StorageSetup storage,
+      Clock clock,
+      Duration tagTtl,
+      ConversionConfig conversionConfig,
+      ProxyMetrics metrics,
+      long maxBlobBytes)
+      throws IOException {
     ObjectStore store = storage.store();
     Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
     ManifestRepository repository = new ManifestRepository(store);
     this.metrics = metrics;
-    this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics);
+    this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);
     this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());
     ManifestService sources =
         new ManifestService(

@@ -114,7 +114,8 @@ public final class FakeUpstream implements AutoCloseable {
   private enum FaultKind {
     FAIL,
     RESET,
-    CORRUPT
+    CORRUPT,
+    ENDLESS
   }
 
   private static final class Fault {
@@ -164,6 +165,8 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private final Object lock = new Object();
+  private final java.util.concurrent.atomic.AtomicLong endlessBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final InetAddress address;
   private final int port;
@@ -408,6 +411,20 @@ public final class FakeUpstream implements AutoCloseable {
    */
   public void corruptBody(String pathFragment, int times) {
     addFault(new Fault(FaultKind.CORRUPT, pathFragment, 0, Map.of(), positive(times)));
+  }
+
+  /**
+   * For the next {@code times} non-empty bodies sent for paths containing {@code pathFragment}:
+   * sends the body chunked (no {@code Content-Length}), then zeros after it until the client goes
+   * away (at most 8 GiB), counting what it sent in {@link #endlessBytesSent()}.
+   */
+  public void endlessBody(String pathFragment, int times) {
+    addFault(new Fault(FaultKind.ENDLESS, pathFragment, 0, Map.of(), positive(times)));
+  }
+
+  /** Body bytes sent by {@link #endlessBody} faults so far. */
+  public long endlessBytesSent() {
+    return endlessBytes.get();
   }
 
   /**
@@ -942,6 +959,10 @@ public final class FakeUpstream implements AutoCloseable {
     }
     Fault reset = takeFault(FaultKind.RESET, path);
     Fault corrupt = reset == null ? takeFault(FaultKind.CORRUPT, path) : null;
+    if (reset == null && corrupt == null && takeFault(FaultKind.ENDLESS, path) != null) {
+      sendEndless(ex, status, content, off, len);
+      return;
+    }
     ex.sendResponseHeaders(status, len);
     OutputStream out = ex.getResponseBody();
     if (reset != null) {
@@ -952,6 +973,24 @@ public final class FakeUpstream implements AutoCloseable {
     }
     write(out, content, off, len, corrupt != null);
     out.close();
+  }
+
+  private void sendEndless(HttpExchange ex, int status, byte[] content, int off, int len)
+      throws IOException {
+    ex.sendResponseHeaders(status, 0); // 0: chunked
+    OutputStream out = ex.getResponseBody();
+    try {
+      out.write(content, off, len);
+      endlessBytes.addAndGet(len);
+      byte[] zeros = new byte[CHUNK];
+      for (long sent = len; sent < (8L << 30); sent += zeros.length) {
+        out.write(zeros);
+        endlessBytes.addAndGet(zeros.length);
+      }
+      out.close();
+    } catch (IOException e) {
+      throw new AbortConnection(); // the client went away: what this fault waits for
+    }
   }
 
   private static void write(OutputStream out, byte[] content, int off, int len, boolean invert)
