@@ -4,8 +4,9 @@ package io.transship.oci;
  * The one table of registry error codes and the HTTP status each is answered with.
  *
  * <p>Codes come from the OCI distribution spec v1.1, section "Error Codes"; {@code UNAVAILABLE},
- * {@code TOOMANYREQUESTS}, {@code RANGE_INVALID} and {@code UNKNOWN} are the extensions CNCF
- * distribution's {@code errcode} package also uses, so clients already know them.
+ * {@code TOOMANYREQUESTS}, {@code RANGE_INVALID}, {@code PAGINATION_NUMBER_INVALID} and {@code
+ * UNKNOWN} are the extensions CNCF distribution's {@code errcode} package also uses, so clients
+ * already know them.
  */
 public enum ErrorCode {
   BLOB_UNKNOWN(404, "blob unknown to registry"),
@@ -19,6 +20,7 @@ public enum ErrorCode {
   UNAUTHORIZED(401, "authentication required"),
   DENIED(403, "requested access to the resource is denied"),
   UNSUPPORTED(405, "the operation is unsupported"),
+  PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
   MALFORMED_REQUEST(400, "the request is not valid HTTP"),
   REQUEST_TIMEOUT(408, "the request headers did not arrive in time"),
   URI_TOO_LONG(414, "the request line is too long"),

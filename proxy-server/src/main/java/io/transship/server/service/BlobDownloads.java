@@ -146,7 +146,11 @@ public final class BlobDownloads implements AutoCloseable {
         download.failed(BlobDownload.mismatch(digest, digest.algorithm() + ":" + actual));
         return;
       }
-      out.force(true);
+      try {
+        out.force(true);
+      } catch (IOException e) {
+        throw new LocalStorageException(e);
+      }
       stored =
           download.complete(() -> {
             try {
@@ -158,6 +162,13 @@ public final class BlobDownloads implements AutoCloseable {
             }
           });
       LOG.debug("downloaded {} ({} bytes) from {}", digest, size, alias);
+    } catch (LocalStorageException e) {
+      metrics.storageError("spool");
+      LOG.warn("cannot spool blob {}: {}", digest, e.getCause().getMessage());
+      download.failed(
+          new RegistryException(
+              ErrorCode.UNAVAILABLE,
+              "transship's local storage failed (" + e.getCause().getMessage() + "); retry later"));
     } catch (RegistryException e) {
       if (e.getCause() instanceof SizeViolation violation) {
         LOG.warn("upstream {}: {}; nothing stored", alias, violation.getMessage());
@@ -269,6 +280,15 @@ public final class BlobDownloads implements AutoCloseable {
         new SizeViolation(message));
   }
 
+  /** Writing the spool failed: the local disk's problem, not the upstream's. */
+  private static final class LocalStorageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LocalStorageException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
   /** Why a download was refused for its size (the cause of the client's error, for the log). */
   private static final class SizeViolation extends IOException {
     private static final long serialVersionUID = 1L;
@@ -309,8 +329,14 @@ public final class BlobDownloads implements AutoCloseable {
                 + (size >= 0 ? " (its announced size)" : " (cache.max-blob-bytes)"));
       }
       ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-      while (chunk.hasRemaining()) {
-        out.write(chunk, total + chunk.position());
+      try {
+        while (chunk.hasRemaining()) {
+          out.write(chunk, total + chunk.position());
+        }
+      } catch (IOException e) {
+        // a local failure (a full disk, typically): not the upstream's, so neither resumed nor
+        // retried against it
+        throw new LocalStorageException(e);
       }
       hasher.update(buffer, 0, n);
       total += n;
