@@ -179,6 +179,7 @@ public final class FakeUpstream implements AutoCloseable {
   private final List<RecordedRequest> requests = new ArrayList<>();
   private final List<Fault> faults = new ArrayList<>();
   private final Map<String, Long> delays = new LinkedHashMap<>();
+  private final Map<String, Long> throttles = new LinkedHashMap<>();
   private int tokenRequests;
   private Bearer bearer;
   private String basicExpected;
@@ -438,6 +439,20 @@ public final class FakeUpstream implements AutoCloseable {
         delays.remove(pathFragment);
       } else {
         delays.put(pathFragment, millis);
+      }
+    }
+  }
+
+  /**
+   * Sleeps {@code millis} after every 64 KiB of body sent for paths containing {@code pathFragment}
+   * (a slow upstream), until cleared with {@code 0}.
+   */
+  public void throttleBody(String pathFragment, long millis) {
+    synchronized (lock) {
+      if (millis <= 0) {
+        throttles.remove(pathFragment);
+      } else {
+        throttles.put(pathFragment, millis);
       }
     }
   }
@@ -970,6 +985,30 @@ public final class FakeUpstream implements AutoCloseable {
       out.flush();
       // Throwing before the body is complete makes the JDK server close the connection.
       throw new AbortConnection();
+    }
+    long pause = 0;
+    synchronized (lock) {
+      for (Map.Entry<String, Long> t : throttles.entrySet()) {
+        if (path.contains(t.getKey())) {
+          pause = Math.max(pause, t.getValue());
+        }
+      }
+    }
+    if (pause > 0) {
+      for (int done = 0; done < len; ) {
+        int n = Math.min(CHUNK, len - done);
+        write(out, content, off + done, n, corrupt != null);
+        out.flush();
+        done += n;
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AbortConnection();
+        }
+      }
+      out.close();
+      return;
     }
     write(out, content, off, len, corrupt != null);
     out.close();
