@@ -36,10 +36,10 @@ import java.util.Objects;
  * on the thread count. {@code threads} workers compress while the calling thread reads, hashes and
  * cuts the tar. Memory is bounded by the chunk size times {@code 2 × threads} plus the TOC (see
  * {@link EstargzLayerWriter}), and member buffers are reused, so neither live memory nor the heap
- * the JVM grows to depends on the layer's size (an 8 GiB layer was measured at the RSS of a 512 MiB
+ * the JVM grows to depends on the layer's size (a 4 GiB layer was measured at the RSS of a 512 MiB
  * one); the TOC grows with the entry count, which {@link InflationLimits} bounds. With prioritized
- * files the tar is spooled to a temporary file first.
- * Instances are immutable and may be shared between threads.
+ * files the tar is spooled to a temporary file first. Instances are immutable and may be shared
+ * between threads.
  */
 public final class EstargzTranscoder implements LayerTranscoder {
 
