@@ -5,7 +5,6 @@ import io.transship.oci.Digest;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -244,10 +243,11 @@ final class EstargzLayerWriter {
       if (needed > Integer.MAX_VALUE - 16) {
         throw new IllegalStateException("gzip member larger than 2 GiB");
       }
-      segment =
-          Arrays.copyOf(
-              segment,
+      byte[] bigger =
+          pipeline.buffer(
               (int) Math.min(Integer.MAX_VALUE - 16, Math.max(needed, 2L * segment.length)));
+      System.arraycopy(segment, 0, bigger, 0, segmentLength);
+      segment = bigger;
     }
   }
 }

@@ -30,12 +30,19 @@ final class MemberPipeline implements AutoCloseable {
 
   private static final AtomicInteger POOLS = new AtomicInteger();
 
+  /** Buffers smaller than this are cheap to allocate and not kept. */
+  private static final int REUSE_MIN = 256 * 1024;
+
   private final OutputStream out;
   private final int maxInFlight;
   private final ExecutorService executor;
   private final BlockingQueue<GzipMemberEncoder> encoders;
   private final GzipMemberEncoder inline;
-  private final Deque<Future<Encoded>> inFlight = new ArrayDeque<>();
+  private final Deque<Pending> inFlight = new ArrayDeque<>();
+
+  /** Member buffers to reuse (producer thread only): chunk-sized arrays are not garbage. */
+  private final Deque<byte[]> spare = new ArrayDeque<>();
+
   private long[] offsets = new long[1024];
   private byte[][] prefixDigests = new byte[1024][];
   private int submitted;
@@ -82,13 +89,41 @@ final class MemberPipeline implements AutoCloseable {
     int index = submitted++;
     if (executor == null) {
       write(new Encoded(inline.encode(data, 0, length), sha256(data, hashedPrefix)));
+      recycle(data);
       return index;
     }
     while (inFlight.size() >= maxInFlight) {
       writeOldest();
     }
-    inFlight.add(executor.submit(() -> compress(data, length, hashedPrefix)));
+    inFlight.add(new Pending(executor.submit(() -> compress(data, length, hashedPrefix)), data));
     return index;
+  }
+
+  /** A submitted member being compressed, and its buffer, reusable once it has been written. */
+  private record Pending(Future<Encoded> future, byte[] data) {}
+
+  /**
+   * A buffer of at least {@code minLength} bytes for a future member: one whose member has been
+   * written, when there is one big enough, else a new one. Reusing them keeps the allocation rate,
+   * and with it the heap the JVM grows to, independent of the layer's size: without it every chunk
+   * is a new multi-MiB (for G1, humongous) array.
+   */
+  byte[] buffer(int minLength) {
+    for (var it = spare.iterator(); it.hasNext(); ) {
+      byte[] candidate = it.next();
+      if (candidate.length >= minLength) {
+        it.remove();
+        return candidate;
+      }
+    }
+    int rounded = (int) Math.min(Integer.MAX_VALUE - 16, ((minLength + 0xFFFFL) & ~0xFFFFL));
+    return new byte[Math.max(minLength, rounded)];
+  }
+
+  private void recycle(byte[] data) {
+    if (data.length >= REUSE_MIN && spare.size() < maxInFlight + 2) {
+      spare.push(data);
+    }
   }
 
   /** The SHA-256 of member {@code index}'s hashed prefix; known once it has been written. */
@@ -154,9 +189,10 @@ final class MemberPipeline implements AutoCloseable {
   }
 
   private void writeOldest() throws IOException {
-    Future<Encoded> oldest = inFlight.removeFirst();
+    Pending oldest = inFlight.removeFirst();
     try {
-      write(oldest.get());
+      write(oldest.future().get());
+      recycle(oldest.data());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while compressing");

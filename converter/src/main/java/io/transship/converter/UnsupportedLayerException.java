@@ -8,7 +8,7 @@ import java.io.IOException;
  * The caller should keep serving the layer in its original format; nothing written so far is
  * usable.
  */
-public final class UnsupportedLayerException extends IOException {
+public class UnsupportedLayerException extends IOException {
   private static final long serialVersionUID = 1L;
 
   public UnsupportedLayerException(String message) {

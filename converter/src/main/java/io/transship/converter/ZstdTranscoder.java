@@ -39,9 +39,20 @@ public final class ZstdTranscoder implements LayerTranscoder {
   private static final int COPY_BUFFER = 128 * 1024;
 
   private final ZstdOptions options;
+  private final InflationLimits limits;
 
+  /** Without inflation limits (trusted input). */
   public ZstdTranscoder(ZstdOptions options) {
+    this(options, InflationLimits.none());
+  }
+
+  /**
+   * @param limits checked while the source is read; a layer over one fails with {@link
+   *     LayerLimitException} as soon as it is (they never change the output)
+   */
+  public ZstdTranscoder(ZstdOptions options, InflationLimits limits) {
     this.options = Objects.requireNonNull(options, "options");
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /** The settings this transcoder was built with. */
@@ -69,7 +80,8 @@ public final class ZstdTranscoder implements LayerTranscoder {
     DigestingOutputStream compressed = new DigestingOutputStream(out);
     long tarSize = 0;
 
-    try (InputStream tar = open(new NonClosingInputStream(source), sourceCompression);
+    try (InputStream tar =
+            InflationGuard.open(new NonClosingInputStream(source), sourceCompression, limits);
         ZstdOutputStreamNoFinalizer zstd = newEncoder(compressed)) {
       byte[] buffer = new byte[COPY_BUFFER];
       for (int n = tar.read(buffer); n != -1; n = tar.read(buffer)) {
@@ -100,18 +112,6 @@ public final class ZstdTranscoder implements LayerTranscoder {
         sourceDiffId,
         tarSize,
         Map.of());
-  }
-
-  /**
-   * The uncompressed tar, read to the end of {@code source}. Gzip sources may have several members
-   * (RFC 1952 section 2.2) and must end right after one, as Go's gzip reader (Docker, containerd)
-   * requires; see {@link ConcatenatedGzipInputStream} for why not {@code GZIPInputStream}.
-   */
-  private static InputStream open(InputStream source, SourceCompression compression) {
-    return switch (compression) {
-      case GZIP -> GzipInput.open(source); // ISA-L, else ConcatenatedGzipInputStream
-      case NONE -> source;
-    };
   }
 
   private ZstdOutputStreamNoFinalizer newEncoder(OutputStream sink) throws IOException {

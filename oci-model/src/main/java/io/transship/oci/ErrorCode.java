@@ -4,8 +4,9 @@ package io.transship.oci;
  * The one table of registry error codes and the HTTP status each is answered with.
  *
  * <p>Codes come from the OCI distribution spec v1.1, section "Error Codes"; {@code UNAVAILABLE},
- * {@code TOOMANYREQUESTS}, {@code RANGE_INVALID} and {@code UNKNOWN} are the extensions CNCF
- * distribution's {@code errcode} package also uses, so clients already know them.
+ * {@code TOOMANYREQUESTS}, {@code RANGE_INVALID}, {@code PAGINATION_NUMBER_INVALID} and {@code
+ * UNKNOWN} are the extensions CNCF distribution's {@code errcode} package also uses, so clients
+ * already know them.
  */
 public enum ErrorCode {
   BLOB_UNKNOWN(404, "blob unknown to registry"),
@@ -19,7 +20,12 @@ public enum ErrorCode {
   UNAUTHORIZED(401, "authentication required"),
   DENIED(403, "requested access to the resource is denied"),
   UNSUPPORTED(405, "the operation is unsupported"),
+  PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
   MALFORMED_REQUEST(400, "the request is not valid HTTP"),
+  REQUEST_TIMEOUT(408, "the request headers did not arrive in time"),
+  URI_TOO_LONG(414, "the request line is too long"),
+  HEADERS_TOO_LARGE(431, "the request header fields are too large"),
+  HTTP_VERSION_NOT_SUPPORTED(505, "only HTTP/1.x is served"),
   TOOMANYREQUESTS(429, "too many requests"),
   RANGE_INVALID(416, "requested range not satisfiable"),
   UNAVAILABLE(503, "service unavailable"),
@@ -43,13 +49,16 @@ public enum ErrorCode {
   }
 
   /**
-   * The code string written into the error body. {@code UPSTREAM_ERROR} shows as UNKNOWN and {@code
-   * MALFORMED_REQUEST} as UNSUPPORTED: the spec has no code of their own.
+   * The code string written into the error body. {@code UPSTREAM_ERROR} shows as UNKNOWN, the
+   * HTTP-level refusals ({@code MALFORMED_REQUEST}, 414, 431, 505) as UNSUPPORTED and {@code
+   * REQUEST_TIMEOUT} as UNAVAILABLE: the spec has no code of their own.
    */
   public String wireCode() {
     return switch (this) {
       case UPSTREAM_ERROR -> "UNKNOWN";
-      case MALFORMED_REQUEST -> "UNSUPPORTED";
+      case MALFORMED_REQUEST, URI_TOO_LONG, HEADERS_TOO_LARGE, HTTP_VERSION_NOT_SUPPORTED ->
+          "UNSUPPORTED";
+      case REQUEST_TIMEOUT -> "UNAVAILABLE";
       default -> name();
     };
   }

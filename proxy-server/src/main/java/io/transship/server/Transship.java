@@ -58,7 +58,8 @@ public final class Transship implements AutoCloseable {
             Clock.systemUTC(),
             config.tagTtl(),
             config.conversion(),
-            metrics);
+            metrics,
+            config.maxBlobBytes());
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
     HttpServer server =
@@ -96,7 +97,8 @@ public final class Transship implements AutoCloseable {
                   String image, String format, List<String> platforms, Consumer<String> progress) {
                 admin.warm(image, format, platforms, progress);
               }
-            });
+            },
+            config.connections());
     LOG.info(
         "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
         config.listen(),

@@ -161,9 +161,34 @@ public final class ConfigLoader {
           duration(tree.path("cache"), "tag-ttl", "cache.tag-ttl"),
           tree.path("default-upstream").asText(""),
           upstreams,
-          bindConversion(tree.path("conversion")));
+          bindConversion(tree.path("conversion")),
+          bindConnections(tree.path("connections")),
+          bytes(tree.path("cache"), "max-blob-bytes", "cache.max-blob-bytes"));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
+    }
+  }
+
+  private static ServerLimits bindConnections(JsonNode node) {
+    return new ServerLimits(
+        duration(node, "header-timeout", "connections.header-timeout"),
+        duration(node, "idle-timeout", "connections.idle-timeout"),
+        count(node, "max", "connections.max"),
+        count(node, "max-per-address", "connections.max-per-address"),
+        (int)
+            Math.min(
+                Integer.MAX_VALUE, bytes(node, "max-request-line", "connections.max-request-line")),
+        (int)
+            Math.min(
+                Integer.MAX_VALUE,
+                bytes(node, "max-header-bytes", "connections.max-header-bytes")));
+  }
+
+  private static int count(JsonNode node, String field, String path) {
+    try {
+      return Integer.parseInt(text(node, field, path).trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(path + " must be a whole number");
     }
   }
 
@@ -247,7 +272,22 @@ public final class ConfigLoader {
         unknown.equals("convert"),
         estargzLevel,
         (int) chunk,
-        prefetch);
+        prefetch,
+        bindInflationLimits(node));
+  }
+
+  private static io.transship.converter.InflationLimits bindInflationLimits(JsonNode node) {
+    long maxInflated = bytes(node, "max-inflated-bytes", "conversion.max-inflated-bytes");
+    int ratio = count(node, "max-inflation-ratio", "conversion.max-inflation-ratio");
+    int entries = count(node, "max-tar-entries", "conversion.max-tar-entries");
+    try {
+      return new io.transship.converter.InflationLimits(
+          maxInflated <= 0 ? Long.MAX_VALUE : maxInflated,
+          Math.max(0, ratio),
+          entries <= 0 ? Long.MAX_VALUE : entries);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("conversion: " + e.getMessage());
+    }
   }
 
   private static UpstreamConfig bindUpstream(String alias, JsonNode node) {

@@ -1,5 +1,6 @@
 package io.transship.server.config;
 
+import io.transship.converter.InflationLimits;
 import java.time.Duration;
 import java.util.List;
 
@@ -17,6 +18,8 @@ import java.util.List;
  * @param estargzLevel gzip level of eStargz chunks
  * @param estargzChunkSize bytes per eStargz chunk
  * @param prefetch prioritized files for eStargz, by repository; the first matching rule wins
+ * @param limits what one layer may inflate to (absolute, ratio, tar entries) before its conversion
+ *     is abandoned and the layer keeps its original form
  */
 public record ConversionConfig(
     Duration deadline,
@@ -27,10 +30,35 @@ public record ConversionConfig(
     boolean convertForUnknownClients,
     int estargzLevel,
     int estargzChunkSize,
-    List<PrefetchRule> prefetch) {
+    List<PrefetchRule> prefetch,
+    InflationLimits limits) {
 
   public ConversionConfig {
     prefetch = List.copyOf(prefetch);
+  }
+
+  /** With the default inflation limits. */
+  public ConversionConfig(
+      Duration deadline,
+      int zstdLevel,
+      int zstdThreads,
+      int workers,
+      boolean includeUncompressed,
+      boolean convertForUnknownClients,
+      int estargzLevel,
+      int estargzChunkSize,
+      List<PrefetchRule> prefetch) {
+    this(
+        deadline,
+        zstdLevel,
+        zstdThreads,
+        workers,
+        includeUncompressed,
+        convertForUnknownClients,
+        estargzLevel,
+        estargzChunkSize,
+        prefetch,
+        InflationLimits.defaults());
   }
 
   /** Without eStargz settings (defaults: level 6, 4 MiB chunks, no prioritized files). */

@@ -14,6 +14,9 @@ import java.util.Map;
  * @param defaultUpstream the upstream for requests with neither a path prefix nor {@code ?ns=}
  * @param upstreams configured upstream registries by alias; nothing else is reachable
  * @param conversion how layers are converted
+ * @param connections what one client connection may cost, on both listeners
+ * @param maxBlobBytes the largest blob downloaded from an upstream; a bigger one (announced or
+ *     sent) is refused and nothing is stored
  */
 public record TransshipConfig(
     HostPort listen,
@@ -22,9 +25,38 @@ public record TransshipConfig(
     Duration tagTtl,
     String defaultUpstream,
     Map<String, UpstreamConfig> upstreams,
-    ConversionConfig conversion) {
+    ConversionConfig conversion,
+    ServerLimits connections,
+    long maxBlobBytes) {
+
+  /** With the default connection limits and blob size bound. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        ServerLimits.defaults(),
+        DEFAULT_MAX_BLOB_BYTES);
+  }
+
+  /** {@code cache.max-blob-bytes} of the embedded defaults. */
+  public static final long DEFAULT_MAX_BLOB_BYTES = 64L << 30;
 
   public TransshipConfig {
+    if (maxBlobBytes < 1) {
+      throw new IllegalArgumentException("cache.max-blob-bytes must be positive");
+    }
     upstreams = Map.copyOf(upstreams);
     if (defaultUpstream != null && !defaultUpstream.isEmpty()) {
       if (!upstreams.containsKey(defaultUpstream)) {

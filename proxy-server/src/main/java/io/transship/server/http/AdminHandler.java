@@ -52,6 +52,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     HttpMethod method = request.method();
     Channel channel = ctx.channel();
+    var problem = RequestChecks.problem(request);
+    if (problem.isPresent()) {
+      error(channel, ErrorReplies.of(problem.get()));
+      return;
+    }
     workers.execute(() -> serve(channel, method, uri));
   }
 

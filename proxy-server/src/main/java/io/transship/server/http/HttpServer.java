@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.transship.server.config.ServerLimits;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.RegistryService;
 import java.net.InetSocketAddress;
@@ -30,10 +32,6 @@ import java.util.concurrent.TimeUnit;
  * available). Request work runs on virtual threads.
  */
 public final class HttpServer implements AutoCloseable {
-  private static final int MAX_REQUEST_LINE = 8 * 1024;
-  private static final int MAX_HEADERS = 32 * 1024;
-  private static final int IDLE_SECONDS = 300;
-
   private final EventLoopGroup group;
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
   private final Channel registryChannel;
@@ -44,8 +42,14 @@ public final class HttpServer implements AutoCloseable {
       InetSocketAddress admin,
       RequestRouter router,
       RegistryService service,
-      AdminEndpoints endpoints)
+      AdminEndpoints endpoints,
+      ServerLimits limits)
       throws InterruptedException {
+    ConnectionEvents registryEvents =
+        new ConnectionEvents(service.metrics().registry(), "registry");
+    ConnectionEvents adminEvents = new ConnectionEvents(service.metrics().registry(), "admin");
+    ConnectionLimiter registryLimiter = limiter(limits, registryEvents);
+    ConnectionLimiter adminLimiter = limiter(limits, adminEvents);
     boolean epoll = Epoll.isAvailable();
     this.group =
         new MultiThreadIoEventLoopGroup(
@@ -65,10 +69,8 @@ public final class HttpServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    guard(ch.pipeline(), registryLimiter, registryEvents, limits);
                     ch.pipeline()
-                        .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
-                        .addLast(new IdleCloser())
-                        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
                         // one decoded message per read: with auto-read off while a request is
                         // served, pipelined requests the codec already decoded wait their turn
                         .addLast(new FlowControlHandler())
@@ -87,8 +89,8 @@ public final class HttpServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    guard(ch.pipeline(), adminLimiter, adminEvents, limits);
                     ch.pipeline()
-                        .addLast(new HttpServerCodec())
                         .addLast(new HttpObjectAggregator(64 * 1024))
                         .addLast(new AdminHandler(endpoints, workers));
                   }
@@ -104,9 +106,35 @@ public final class HttpServer implements AutoCloseable {
       InetSocketAddress admin,
       RequestRouter router,
       RegistryService service,
-      AdminEndpoints endpoints)
+      AdminEndpoints endpoints,
+      ServerLimits limits)
       throws InterruptedException {
-    return new HttpServer(listen, admin, router, service, endpoints);
+    return new HttpServer(listen, admin, router, service, endpoints, limits);
+  }
+
+  private static ConnectionLimiter limiter(ServerLimits limits, ConnectionEvents events) {
+    return new ConnectionLimiter(
+        limits.maxConnections(), limits.maxConnectionsPerAddress(), events);
+  }
+
+  /**
+   * The connection limits every listener has, in front of its handlers: the connection count, the
+   * idle timeout, the HTTP codec with the request-line and header-size bounds, and the
+   * request-header deadline around it.
+   */
+  private static void guard(
+      ChannelPipeline pipeline,
+      ConnectionLimiter limiter,
+      ConnectionEvents events,
+      ServerLimits limits) {
+    pipeline
+        .addLast("limit", limiter)
+        .addLast(new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+        .addLast(new IdleCloser())
+        .addLast(
+            "http",
+            new HttpServerCodec(limits.maxRequestLine(), limits.maxHeaderBytes(), 64 * 1024));
+    HeaderTimeout.install(pipeline, "http", limits.headerTimeout(), events);
   }
 
   /** The bound registry port (useful with port 0). */

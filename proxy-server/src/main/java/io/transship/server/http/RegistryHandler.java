@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
 import io.transship.server.reply.ErrorReplies;
 import io.transship.server.reply.Reply;
@@ -64,17 +63,10 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
   private void accept(Channel channel, HttpRequest request) {
     channel.config().setAutoRead(false);
     Exchange exchange = Exchange.of(request);
-    if (!request.decoderResult().isSuccess()) {
-      workers.execute(() ->
-          finish(
-              channel,
-              exchange,
-              "invalid",
-              ErrorReplies.of(
-                  new RegistryException(
-                      ErrorCode.MALFORMED_REQUEST,
-                      "malformed HTTP request (TLS sent to a plain-HTTP port?)")),
-              false));
+    var problem = RequestChecks.problem(request);
+    if (problem.isPresent()) {
+      workers.execute(
+          () -> finish(channel, exchange, "invalid", ErrorReplies.of(problem.get()), false));
       return;
     }
     boolean keepAlive = HttpUtil.isKeepAlive(request) && !exchange.hasBody();

@@ -166,7 +166,8 @@ public final class RequestRouter {
       }
       return value;
     } catch (NumberFormatException e) {
-      throw new RegistryException(ErrorCode.UNSUPPORTED, "n must be a non-negative integer", n);
+      throw new RegistryException(
+          ErrorCode.PAGINATION_NUMBER_INVALID, "n must be a non-negative integer", n);
     }
   }
 }

@@ -3,6 +3,7 @@ package io.transship.server.service;
 import io.transship.oci.Digest;
 import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
+import io.transship.server.config.TransshipConfig;
 import io.transship.server.routing.Route;
 import io.transship.server.upstream.RegistryClient;
 import io.transship.server.upstream.UpstreamResponse;
@@ -35,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * request when the upstream connection breaks, aborts when the body stalls longer than the
  * upstream's {@code body-idle-timeout}, and commits to the {@link BlobStore} only when size and
  * digest match.
+ *
+ * <p>Size discipline: a download stops at the size the manifest's descriptor gave (when the caller
+ * knows it), else at the upstream's {@code Content-Length}, else at {@code cache.max-blob-bytes};
+ * an upstream announcing another size than the descriptor's, or more than the maximum, is refused
+ * before a byte is written. Overrun or digest mismatch: every reader fails, nothing is stored.
  */
 public final class BlobDownloads implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BlobDownloads.class);
@@ -44,6 +50,7 @@ public final class BlobDownloads implements AutoCloseable {
   private final BlobStore blobs;
   private final Path spoolDir;
   private final ProxyMetrics metrics;
+  private final long maxBlobBytes;
   private final SingleFlight<Digest, BlobDownload> active = new SingleFlight<>();
   private final Map<BlobDownload, Watch> watches = new ConcurrentHashMap<>();
   private final ScheduledExecutorService watchdog =
@@ -67,6 +74,20 @@ public final class BlobDownloads implements AutoCloseable {
       Path spoolDir,
       ProxyMetrics metrics)
       throws IOException {
+    this(clients, blobs, spoolDir, metrics, TransshipConfig.DEFAULT_MAX_BLOB_BYTES);
+  }
+
+  /**
+   * @param maxBlobBytes the largest blob this downloads, when nothing else announces a size
+   */
+  public BlobDownloads(
+      Function<String, RegistryClient> clients,
+      BlobStore blobs,
+      Path spoolDir,
+      ProxyMetrics metrics,
+      long maxBlobBytes)
+      throws IOException {
+    this.maxBlobBytes = maxBlobBytes;
     this.clients = clients;
     this.blobs = blobs;
     this.spoolDir = Files.createDirectories(spoolDir);
@@ -78,7 +99,16 @@ public final class BlobDownloads implements AutoCloseable {
 
   /** The running download of {@code digest}, started if there is none. */
   BlobDownload join(Route route, Digest digest) {
-    return active.join(digest, d -> start(route, d));
+    return join(route, digest, -1);
+  }
+
+  /**
+   * The running download of {@code digest}, started if there is none, expecting {@code
+   * expectedSize} bytes (a descriptor's size; -1 when unknown). A running download keeps the
+   * expectation it was started with.
+   */
+  BlobDownload join(Route route, Digest digest, long expectedSize) {
+    return active.join(digest, d -> start(route, d, expectedSize));
   }
 
   /** How many upstream downloads are running now. */
@@ -86,18 +116,18 @@ public final class BlobDownloads implements AutoCloseable {
     return active.size();
   }
 
-  private BlobDownload start(Route route, Digest digest) {
+  private BlobDownload start(Route route, Digest digest, long expectedSize) {
     Path spool = spoolDir.resolve("spool-" + digest.encoded() + "-" + UUID.randomUUID() + ".part");
     BlobDownload download = new BlobDownload(digest, spool);
     Watch watch = new Watch(route.upstream().bodyIdleTimeout());
     watches.put(download, watch);
     Thread.ofVirtual()
         .name("download-" + digest.encoded().substring(0, 12))
-        .start(() -> run(route, download, watch));
+        .start(() -> run(route, download, watch, expectedSize));
     return download;
   }
 
-  private void run(Route route, BlobDownload download, Watch watch) {
+  private void run(Route route, BlobDownload download, Watch watch, long expectedSize) {
     Digest digest = download.digest();
     String alias = route.upstream().alias();
     MessageDigest hasher = digest.newHasher();
@@ -108,7 +138,7 @@ public final class BlobDownloads implements AutoCloseable {
             StandardOpenOption.CREATE_NEW,
             StandardOpenOption.WRITE,
             StandardOpenOption.READ)) {
-      long size = fetch(route, download, watch, out, hasher);
+      long size = fetch(route, download, watch, out, hasher, expectedSize);
       String actual = HexFormat.of().formatHex(hasher.digest());
       if (!digest.encoded().equals(actual)) {
         metrics.digestMismatch();
@@ -116,7 +146,11 @@ public final class BlobDownloads implements AutoCloseable {
         download.failed(BlobDownload.mismatch(digest, digest.algorithm() + ":" + actual));
         return;
       }
-      out.force(true);
+      try {
+        out.force(true);
+      } catch (IOException e) {
+        throw new LocalStorageException(e);
+      }
       stored =
           download.complete(() -> {
             try {
@@ -128,7 +162,17 @@ public final class BlobDownloads implements AutoCloseable {
             }
           });
       LOG.debug("downloaded {} ({} bytes) from {}", digest, size, alias);
+    } catch (LocalStorageException e) {
+      metrics.storageError("spool");
+      LOG.warn("cannot spool blob {}: {}", digest, e.getCause().getMessage());
+      download.failed(
+          new RegistryException(
+              ErrorCode.UNAVAILABLE,
+              "transship's local storage failed (" + e.getCause().getMessage() + "); retry later"));
     } catch (RegistryException e) {
+      if (e.getCause() instanceof SizeViolation violation) {
+        LOG.warn("upstream {}: {}; nothing stored", alias, violation.getMessage());
+      }
       download.failed(e);
     } catch (IOException | UncheckedIOException e) {
       LOG.warn("download of {} from {} failed: {}", digest, alias, e.getMessage());
@@ -154,11 +198,17 @@ public final class BlobDownloads implements AutoCloseable {
 
   /** Copies the upstream body into {@code out}, resuming after broken connections. */
   private long fetch(
-      Route route, BlobDownload download, Watch watch, FileChannel out, MessageDigest hasher)
+      Route route,
+      BlobDownload download,
+      Watch watch,
+      FileChannel out,
+      MessageDigest hasher,
+      long expectedSize)
       throws IOException {
     RegistryClient client = clients.apply(route.upstream().alias());
     Digest digest = download.digest();
     long size = -1;
+    long limit = -1;
     for (int resume = 0; ; resume++) {
       long offset = download.written();
       String range = offset == 0 ? null : "bytes=" + offset + "-";
@@ -169,13 +219,16 @@ public final class BlobDownloads implements AutoCloseable {
               response, route.upstream().alias(), ErrorCode.BLOB_UNKNOWN);
         }
         if (offset == 0) {
-          size = response.contentLength().orElse(-1);
+          long announced = response.contentLength().orElse(-1);
+          checkAnnounced(digest, announced, expectedSize);
+          size = announced >= 0 ? announced : expectedSize;
+          limit = size >= 0 ? size : maxBlobBytes;
           download.started(size);
         } else if (response.status() != 206 || !contentRangeStartsAt(response, offset)) {
           throw new IOException("upstream can't resume " + digest + " at " + offset);
         }
         watch.body = response.body();
-        copy(response.body(), out, hasher, download, watch, size);
+        copy(response.body(), out, hasher, download, watch, size, limit);
         return download.written();
       } catch (IOException e) {
         if (resume >= MAX_RESUMES || size < 0 || download.written() == 0) {
@@ -193,6 +246,58 @@ public final class BlobDownloads implements AutoCloseable {
     }
   }
 
+  /** Refuses a download whose announced size contradicts the descriptor or passes the maximum. */
+  private void checkAnnounced(Digest digest, long announced, long expectedSize) {
+    if (announced >= 0 && expectedSize >= 0 && announced != expectedSize) {
+      throw sizeViolation(
+          digest,
+          "announces "
+              + announced
+              + " bytes for "
+              + digest
+              + ", whose descriptor says "
+              + expectedSize);
+    }
+    long known = announced >= 0 ? announced : expectedSize;
+    if (known > maxBlobBytes) {
+      throw sizeViolation(
+          digest,
+          digest
+              + " is "
+              + known
+              + " bytes, more than cache.max-blob-bytes ("
+              + maxBlobBytes
+              + ")");
+    }
+  }
+
+  private static RegistryException sizeViolation(Digest digest, String message) {
+    return new RegistryException(
+        ErrorCode.UPSTREAM_ERROR,
+        "upstream sent a blob of the wrong size: " + message,
+        null,
+        Map.of(),
+        new SizeViolation(message));
+  }
+
+  /** Writing the spool failed: the local disk's problem, not the upstream's. */
+  private static final class LocalStorageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LocalStorageException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /** Why a download was refused for its size (the cause of the client's error, for the log). */
+  private static final class SizeViolation extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    SizeViolation(String message) {
+      super(message);
+    }
+  }
+
   private static boolean contentRangeStartsAt(UpstreamResponse response, long offset) {
     String value = response.header("Content-Range");
     return value != null && value.startsWith("bytes " + offset + "-");
@@ -204,7 +309,8 @@ public final class BlobDownloads implements AutoCloseable {
       MessageDigest hasher,
       BlobDownload download,
       Watch watch,
-      long size)
+      long size,
+      long limit)
       throws IOException {
     byte[] buffer = new byte[128 * 1024];
     long total = download.written();
@@ -213,13 +319,24 @@ public final class BlobDownloads implements AutoCloseable {
       if (n == 0) {
         continue;
       }
-      if (size >= 0 && total + n > size) {
-        throw new RegistryException(
-            ErrorCode.UPSTREAM_ERROR, "upstream sent more bytes than its Content-Length");
+      if (total + n > limit) {
+        throw sizeViolation(
+            download.digest(),
+            "sent more than "
+                + limit
+                + " bytes for "
+                + download.digest()
+                + (size >= 0 ? " (its announced size)" : " (cache.max-blob-bytes)"));
       }
       ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-      while (chunk.hasRemaining()) {
-        out.write(chunk, total + chunk.position());
+      try {
+        while (chunk.hasRemaining()) {
+          out.write(chunk, total + chunk.position());
+        }
+      } catch (IOException e) {
+        // a local failure (a full disk, typically): not the upstream's, so neither resumed nor
+        // retried against it
+        throw new LocalStorageException(e);
       }
       hasher.update(buffer, 0, n);
       total += n;

@@ -128,11 +128,19 @@ public final class BlobService {
    * @throws RegistryException when the upstream fails or the blob could not be stored
    */
   void ensureLocal(Route route, Digest digest) {
+    ensureLocal(route, digest, -1);
+  }
+
+  /**
+   * Like {@link #ensureLocal(Route, Digest)}, for a blob whose descriptor says it has {@code
+   * expectedSize} bytes (-1: unknown): the download stops there.
+   */
+  void ensureLocal(Route route, Digest digest, long expectedSize) {
     for (int attempt = 1; attempt <= MAX_JOIN_ATTEMPTS; attempt++) {
       if (stat(digest).isPresent()) {
         return;
       }
-      downloads.join(route, digest).awaitDone();
+      downloads.join(route, digest, expectedSize).awaitDone();
     }
     if (stat(digest).isEmpty()) {
       throw new RegistryException(ErrorCode.UNAVAILABLE, "blob " + digest + " could not be stored");
@@ -146,7 +154,7 @@ public final class BlobService {
    *
    * @throws RegistryException when the upstream fails before the body starts
    */
-  Source openWhileDownloading(Route route, Digest digest) throws IOException {
+  Source openWhileDownloading(Route route, Digest digest, long expectedSize) throws IOException {
     for (int attempt = 1; attempt <= MAX_JOIN_ATTEMPTS; attempt++) {
       if (stat(digest).isPresent()) {
         try {
@@ -155,7 +163,7 @@ public final class BlobService {
           continue;
         }
       }
-      BlobDownload download = downloads.join(route, digest);
+      BlobDownload download = downloads.join(route, digest, expectedSize);
       Optional<InputStream> following = download.stream();
       if (following.isPresent()) {
         return new Source(following.get(), download);

@@ -220,7 +220,9 @@ public final class ConversionService implements AutoCloseable {
     if (plan.isEmpty()) {
       return new Conversion(source, true); // not an image, or nothing to convert
     }
-    byte[] configBytes = configBytes(route, plan.get().config());
+    byte[] configBytes =
+        configBytes(
+            route, plan.get().config(), source.json().path("config").path("size").asLong(-1));
     Optional<List<Digest>> diffIds = ImageConverter.diffIds(plan.get(), configBytes);
     if (diffIds.isEmpty()) {
       LOG.warn(
@@ -275,8 +277,8 @@ public final class ConversionService implements AutoCloseable {
     }
   }
 
-  private byte[] configBytes(Route route, Digest config) {
-    blobs.ensureLocal(route, config);
+  private byte[] configBytes(Route route, Digest config, long size) {
+    blobs.ensureLocal(route, config, size);
     try (InputStream in = store.open(config, null)) {
       return in.readNBytes(ManifestDocument.MAX_BYTES);
     } catch (IOException e) {
@@ -352,7 +354,8 @@ public final class ConversionService implements AutoCloseable {
     Digest source = job.digest();
     BlobService.Source in;
     try {
-      in = blobs.openWhileDownloading(route, source); // virtual thread: may wait for headers
+      // virtual thread: may wait for headers; the download stops at the descriptor's size
+      in = blobs.openWhileDownloading(route, source, job.size() > 0 ? job.size() : -1);
     } catch (IOException | RegistryException e) {
       metrics.conversionFailed(format.name(), "source-unavailable");
       return new LayerOutcome.Failed("source layer unavailable: " + e.getMessage());
@@ -547,7 +550,7 @@ public final class ConversionService implements AutoCloseable {
   private boolean regenerateConfig(Route route, Digest digest, ConversionIndex.Origin origin) {
     try {
       byte[] rewritten =
-          ConfigRewriter.withDiffIds(configBytes(route, origin.source()), origin.diffIds());
+          ConfigRewriter.withDiffIds(configBytes(route, origin.source(), -1), origin.diffIds());
       if (!Digest.sha256(rewritten).equals(digest)) {
         LOG.warn("cannot regenerate config {}: rewriting gives other bytes", digest);
         return false;

@@ -29,6 +29,7 @@ final class LayerFormats {
   private final LayerFormat zstd;
   private final EstargzOptions estargzBase;
   private final Path spoolDir;
+  private final ConversionConfig config;
   private final List<Rule> prefetch = new ArrayList<>();
   private final Map<List<String>, LayerFormat> estargz = new ConcurrentHashMap<>();
   private volatile String estargzFingerprint;
@@ -36,7 +37,7 @@ final class LayerFormats {
   private record Rule(PathMatcher matcher, List<String> files) {}
 
   LayerFormats(ZstdOptions zstdOptions, ConversionConfig config, Path spoolDir) {
-    ZstdTranscoder zstdTranscoder = new ZstdTranscoder(zstdOptions);
+    ZstdTranscoder zstdTranscoder = new ZstdTranscoder(zstdOptions, config.limits());
     this.zstd =
         new LayerFormat(
             Formats.ZSTD,
@@ -50,6 +51,7 @@ final class LayerFormats {
             List.of(),
             Math.max(1, config.zstdThreads()));
     this.spoolDir = spoolDir;
+    this.config = config;
     for (ConversionConfig.PrefetchRule rule : config.prefetch()) {
       prefetch.add(
           new Rule(FileSystems.getDefault().getPathMatcher("glob:" + rule.match()), rule.files()));
@@ -93,7 +95,8 @@ final class LayerFormats {
         files,
         list -> {
           EstargzTranscoder transcoder =
-              new EstargzTranscoder(estargzBase.withPrioritizedFiles(list), spoolDir);
+              new EstargzTranscoder(
+                  estargzBase.withPrioritizedFiles(list), spoolDir, config.limits());
           return new LayerFormat(
               Formats.ESTARGZ, transcoder.settingsKey() + "-f" + fingerprint(), transcoder, true);
         });

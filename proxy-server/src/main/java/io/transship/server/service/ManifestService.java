@@ -201,6 +201,17 @@ public final class ManifestService {
     }
   }
 
+  private static RegistryException tooLarge(Route route, String detail) {
+    return new RegistryException(
+        ErrorCode.UPSTREAM_ERROR,
+        "upstream "
+            + route.upstream().alias()
+            + " sent a manifest larger than "
+            + (ManifestDocument.MAX_BYTES >> 20)
+            + " MiB, the limit of the OCI distribution spec; transship does not serve it",
+        detail);
+  }
+
   private ManifestDocument fetch(Route route, String reference) {
     RegistryClient client = clients.apply(route.upstream().alias());
     try (UpstreamResponse response = client.manifest(route.repository(), reference, false)) {
@@ -209,20 +220,30 @@ public final class ManifestService {
             response, route.upstream().alias(), ErrorCode.MANIFEST_UNKNOWN);
       }
       long declared = response.contentLength().orElse(-1);
+      // the upstream's fault, not the client's: 502, never 400 MANIFEST_INVALID
       if (declared > ManifestDocument.MAX_BYTES) {
-        throw new RegistryException(
-            ErrorCode.MANIFEST_INVALID, "upstream manifest exceeds 4 MiB", declared + " bytes");
+        throw tooLarge(route, declared + " bytes");
       }
       byte[] bytes;
       try {
         bytes = response.readBody(ManifestDocument.MAX_BYTES);
       } catch (UpstreamResponse.BodyTooLargeException e) {
-        throw new RegistryException(ErrorCode.MANIFEST_INVALID, "upstream manifest exceeds 4 MiB");
+        throw tooLarge(route, "more than " + ManifestDocument.MAX_BYTES + " bytes");
       }
       if (declared >= 0 && bytes.length != declared) {
         throw new IOException("manifest body shorter than its Content-Length");
       }
-      return ManifestDocument.of(bytes, response.header("Content-Type"));
+      try {
+        return ManifestDocument.of(bytes, response.header("Content-Type"));
+      } catch (RegistryException e) {
+        throw new RegistryException(
+            ErrorCode.UPSTREAM_ERROR,
+            "upstream "
+                + route.upstream().alias()
+                + " sent an unusable manifest: "
+                + e.getMessage(),
+            e.detail());
+      }
     } catch (IOException e) {
       throw UpstreamErrors.fromIo(e, route.upstream().alias());
     }

@@ -152,6 +152,18 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
         .record(elapsed);
   }
 
+  /**
+   * Local storage failed (a full disk, typically): {@code operation} is what was being written.
+   * Answered 503, never retried against the upstream.
+   */
+  public void storageError(String operation) {
+    Counter.builder("transship.storage.errors")
+        .description("Local storage writes that failed (full disk, I/O errors), by operation")
+        .tag("operation", operation)
+        .register(registry)
+        .increment();
+  }
+
   /** Registers a gauge read on every scrape. */
   public void gauge(String name, String description, Supplier<Number> value) {
     io.micrometer.core.instrument.Gauge.builder(name, value)

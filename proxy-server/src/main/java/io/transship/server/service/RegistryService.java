@@ -42,6 +42,28 @@ public final class RegistryService implements AutoCloseable {
       ConversionConfig conversionConfig,
       ProxyMetrics metrics)
       throws IOException {
+    this(
+        clients,
+        storage,
+        clock,
+        tagTtl,
+        conversionConfig,
+        metrics,
+        io.transship.server.config.TransshipConfig.DEFAULT_MAX_BLOB_BYTES);
+  }
+
+  /**
+   * @param maxBlobBytes the largest blob downloaded from an upstream ({@code cache.max-blob-bytes})
+   */
+  public RegistryService(
+      Function<String, RegistryClient> clients,
+      StorageSetup storage,
+      Clock clock,
+      Duration tagTtl,
+      ConversionConfig conversionConfig,
+      ProxyMetrics metrics,
+      long maxBlobBytes)
+      throws IOException {
     ObjectStore store = storage.store();
     Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
@@ -51,7 +73,7 @@ public final class RegistryService implements AutoCloseable {
       metrics.storage(storage.localDisk());
     }
     this.metrics = metrics;
-    this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics);
+    this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);
     this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());
     ManifestService sources =
         new ManifestService(

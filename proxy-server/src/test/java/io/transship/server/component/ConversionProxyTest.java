@@ -29,6 +29,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** gzip → zstd conversion on first pull, against a real transship and an in-process upstream. */
 class ConversionProxyTest {
@@ -362,6 +364,30 @@ class ConversionProxyTest {
                 .body());
     assertThat(child.path("layers").get(0).path("mediaType").asText())
         .isEqualTo(MediaTypes.OCI_LAYER_ZSTD);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"zstd", "estargz"})
+  void aDecompressionBombIsAbandonedAtTheLimitAndServedAsTheUpstreamGaveIt(String format)
+      throws Exception {
+    byte[] bomb = TestImages.bombLayer(1024); // 1 GiB inflated from about 1 MiB
+    Digest layer =
+        TestImages.pushSingleLayer(
+            upstream, "team/bomb", "v1", bomb, Digest.parse("sha256:" + "2".repeat(64)));
+    startProxy(format, Duration.ofSeconds(60));
+    HttpResponse<byte[]> manifest = pull("/v2/fake/team/bomb/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    assertThat(manifest.statusCode()).isEqualTo(200);
+    assertThat(new String(manifest.body(), StandardCharsets.UTF_8))
+        .as("the layer keeps its original form")
+        .contains(layer.toString());
+    assertThat(harness.admin("/metrics"))
+        .contains(
+            "transship_conversions_failed_total{format=\""
+                + format
+                + "\",reason=\"LayerLimitException\"} 1.0");
+    HttpResponse<byte[]> blob = harness.get("/v2/fake/team/bomb/blobs/" + layer);
+    assertThat(blob.statusCode()).isEqualTo(200);
+    assertThat(Digest.sha256(blob.body())).isEqualTo(layer);
   }
 
   @Test

@@ -126,4 +126,78 @@ final class TestImages {
     Digest manifestDigest = upstream.putManifest(repo, tag, manifest, manifestType);
     return new Image(manifestDigest, manifest, tars, layers);
   }
+
+  /**
+   * A decompression bomb: a gzip tar layer whose one file is {@code mebibytes} MiB of zeros, built
+   * from one 1 MiB-of-zeros gzip member repeated (RFC 1952 section 2.2 allows concatenated
+   * members), so 1 GiB inflated costs about 1 MiB here.
+   */
+  static byte[] bombLayer(int mebibytes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(gzip(ustarHeader("bomb", (long) mebibytes << 20)));
+    byte[] zeros = gzip(new byte[1 << 20]);
+    for (int i = 0; i < mebibytes; i++) {
+      out.write(zeros);
+    }
+    out.write(gzip(new byte[1024]));
+    return out.toByteArray();
+  }
+
+  /** Pushes a one-layer image whose layer is {@code layer} (its config claims {@code diffId}). */
+  static Digest pushSingleLayer(
+      FakeUpstream upstream, String repo, String tag, byte[] layer, Digest diffId) {
+    Digest layerDigest = upstream.putBlob(layer);
+    byte[] config =
+        ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                + "\"diff_ids\":[\""
+                + diffId
+                + "\"]}}")
+            .getBytes(StandardCharsets.UTF_8);
+    Digest configDigest = upstream.putBlob(config);
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":{\"mediaType\":\""
+                + MediaTypes.OCI_CONFIG
+                + "\",\"digest\":\""
+                + configDigest
+                + "\",\"size\":"
+                + config.length
+                + "},\"layers\":[{\"mediaType\":\""
+                + MediaTypes.OCI_LAYER_GZIP
+                + "\",\"digest\":\""
+                + layerDigest
+                + "\",\"size\":"
+                + layer.length
+                + "}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    upstream.putManifest(repo, tag, manifest, MediaTypes.OCI_MANIFEST);
+    return layerDigest;
+  }
+
+  /** A ustar header block of a regular file (octal size: below 8 GiB). */
+  static byte[] ustarHeader(String name, long size) {
+    byte[] block = new byte[512];
+    put(block, 0, name);
+    put(block, 100, "0000644\0");
+    put(block, 108, "0000000\0");
+    put(block, 116, "0000000\0");
+    put(block, 124, String.format("%011o\0", size));
+    put(block, 136, "00000000000\0");
+    block[156] = '0';
+    put(block, 257, "ustar\0");
+    put(block, 263, "00");
+    java.util.Arrays.fill(block, 148, 156, (byte) ' ');
+    long sum = 0;
+    for (byte b : block) {
+      sum += b & 0xff;
+    }
+    put(block, 148, String.format("%06o\0 ", sum));
+    return block;
+  }
+
+  private static void put(byte[] block, int offset, String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(bytes, 0, block, offset, bytes.length);
+  }
 }

@@ -115,7 +115,8 @@ public final class FakeUpstream implements AutoCloseable {
     FAIL,
     RESET,
     CORRUPT,
-    PAUSE
+    PAUSE,
+    ENDLESS
   }
 
   private static final class Fault {
@@ -165,6 +166,8 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private final Object lock = new Object();
+  private final java.util.concurrent.atomic.AtomicLong endlessBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final InetAddress address;
   private final int port;
@@ -177,6 +180,7 @@ public final class FakeUpstream implements AutoCloseable {
   private final List<RecordedRequest> requests = new ArrayList<>();
   private final List<Fault> faults = new ArrayList<>();
   private final Map<String, Long> delays = new LinkedHashMap<>();
+  private final Map<String, Long> throttles = new LinkedHashMap<>();
   private int tokenRequests;
   private Bearer bearer;
   private String basicExpected;
@@ -420,6 +424,20 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   /**
+   * For the next {@code times} non-empty bodies sent for paths containing {@code pathFragment}:
+   * sends the body chunked (no {@code Content-Length}), then zeros after it until the client goes
+   * away (at most 8 GiB), counting what it sent in {@link #endlessBytesSent()}.
+   */
+  public void endlessBody(String pathFragment, int times) {
+    addFault(new Fault(FaultKind.ENDLESS, pathFragment, 0, Map.of(), positive(times)));
+  }
+
+  /** Body bytes sent by {@link #endlessBody} faults so far. */
+  public long endlessBytesSent() {
+    return endlessBytes.get();
+  }
+
+  /**
    * Sleeps {@code millis} before handling every request whose path contains {@code pathFragment}
    * (the longest matching delay applies), until cleared with {@code 0}.
    */
@@ -430,6 +448,20 @@ public final class FakeUpstream implements AutoCloseable {
         delays.remove(pathFragment);
       } else {
         delays.put(pathFragment, millis);
+      }
+    }
+  }
+
+  /**
+   * Sleeps {@code millis} after every 64 KiB of body sent for paths containing {@code pathFragment}
+   * (a slow upstream), until cleared with {@code 0}.
+   */
+  public void throttleBody(String pathFragment, long millis) {
+    synchronized (lock) {
+      if (millis <= 0) {
+        throttles.remove(pathFragment);
+      } else {
+        throttles.put(pathFragment, millis);
       }
     }
   }
@@ -951,14 +983,18 @@ public final class FakeUpstream implements AutoCloseable {
     }
     Fault reset = takeFault(FaultKind.RESET, path);
     Fault corrupt = reset == null ? takeFault(FaultKind.CORRUPT, path) : null;
-    Fault pause = reset == null && corrupt == null ? takeFault(FaultKind.PAUSE, path) : null;
+    Fault halfway = reset == null && corrupt == null ? takeFault(FaultKind.PAUSE, path) : null;
+    if (reset == null && corrupt == null && takeFault(FaultKind.ENDLESS, path) != null) {
+      sendEndless(ex, status, content, off, len);
+      return;
+    }
     ex.sendResponseHeaders(status, len);
     OutputStream out = ex.getResponseBody();
-    if (pause != null) {
+    if (halfway != null) {
       write(out, content, off, len / 2, false);
       out.flush();
       try {
-        Thread.sleep(pause.status); // the pause in milliseconds
+        Thread.sleep(halfway.status); // the pause in milliseconds
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -972,8 +1008,50 @@ public final class FakeUpstream implements AutoCloseable {
       // Throwing before the body is complete makes the JDK server close the connection.
       throw new AbortConnection();
     }
+    long pause = 0;
+    synchronized (lock) {
+      for (Map.Entry<String, Long> t : throttles.entrySet()) {
+        if (path.contains(t.getKey())) {
+          pause = Math.max(pause, t.getValue());
+        }
+      }
+    }
+    if (pause > 0) {
+      for (int done = 0; done < len; ) {
+        int n = Math.min(CHUNK, len - done);
+        write(out, content, off + done, n, corrupt != null);
+        out.flush();
+        done += n;
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AbortConnection();
+        }
+      }
+      out.close();
+      return;
+    }
     write(out, content, off, len, corrupt != null);
     out.close();
+  }
+
+  private void sendEndless(HttpExchange ex, int status, byte[] content, int off, int len)
+      throws IOException {
+    ex.sendResponseHeaders(status, 0); // 0: chunked
+    OutputStream out = ex.getResponseBody();
+    try {
+      out.write(content, off, len);
+      endlessBytes.addAndGet(len);
+      byte[] zeros = new byte[CHUNK];
+      for (long sent = len; sent < (8L << 30); sent += zeros.length) {
+        out.write(zeros);
+        endlessBytes.addAndGet(zeros.length);
+      }
+      out.close();
+    } catch (IOException e) {
+      throw new AbortConnection(); // the client went away: what this fault waits for
+    }
   }
 
   private static void write(OutputStream out, byte[] content, int off, int len, boolean invert)
