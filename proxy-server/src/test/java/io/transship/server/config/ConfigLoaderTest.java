@@ -32,6 +32,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void defaultConversionThreadsNeverOversubscribeTheCores() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    ConversionConfig conversion = ConfigLoader.load(null, Map.of()).conversion();
+    assertThat(conversion.workers() * conversion.zstdThreads())
+        .isLessThanOrEqualTo(Math.max(cores, conversion.zstdThreads()));
+    assertThat(conversion.workers()).isPositive();
+    ConversionConfig defaults = ConversionConfig.defaults();
+    assertThat(defaults.workers() * defaults.zstdThreads())
+        .isLessThanOrEqualTo(Math.max(cores, defaults.zstdThreads()));
+  }
+
+  @Test
   void defaultsAloneGiveTheDocumentedSettings() {
     TransshipConfig config = ConfigLoader.load(null, Map.of());
 
