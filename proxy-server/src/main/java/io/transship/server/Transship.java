@@ -4,8 +4,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.config.FileWatcher;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
+import io.transship.server.http.EdgeOptions;
 import io.transship.server.http.HttpServer;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.AdminService;
@@ -30,11 +32,14 @@ public final class Transship implements AutoCloseable {
   private final ObjectStore store;
   private final RegistryService service;
   private final HttpServer server;
+  private final FileWatcher watcher;
 
-  private Transship(ObjectStore store, RegistryService service, HttpServer server) {
+  private Transship(
+      ObjectStore store, RegistryService service, HttpServer server, FileWatcher watcher) {
     this.store = store;
     this.service = service;
     this.server = server;
+    this.watcher = watcher;
   }
 
   /** Starts the proxy; returns once both listeners accept connections. */
@@ -61,9 +66,19 @@ public final class Transship implements AutoCloseable {
             metrics);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
+    FileWatcher watcher = new FileWatcher();
+    EdgeOptions edge;
+    try {
+      edge = EdgeFactory.create(config, router, prometheus, watcher);
+    } catch (RuntimeException e) {
+      watcher.close();
+      service.close();
+      store.close();
+      throw e;
+    }
     HttpServer server =
         HttpServer.start(
-            config.listen().toSocketAddress(),
+            config.listen() == null ? null : config.listen().toSocketAddress(),
             config.adminListen().toSocketAddress(),
             router,
             service,
@@ -96,15 +111,17 @@ public final class Transship implements AutoCloseable {
                   String image, String format, List<String> platforms, Consumer<String> progress) {
                 admin.warm(image, format, platforms, progress);
               }
-            });
+            },
+            edge);
     LOG.info(
-        "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
-        config.listen(),
+        "transship listening on {}{} (admin {}), storage {}, upstreams {}, default {}",
+        config.listen() == null ? "(no plain HTTP)" : config.listen(),
+        config.edge().tls() == null ? "" : ", https " + config.edge().tls().listen(),
         config.adminListen(),
         root,
         config.upstreams().keySet(),
         config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server);
+    return new Transship(store, service, server, watcher);
   }
 
   private static String storageProblem(Path root) {
@@ -121,12 +138,18 @@ public final class Transship implements AutoCloseable {
     return server.adminPort();
   }
 
+  /** The HTTPS port; -1 without TLS. */
+  public int tlsPort() {
+    return server.tlsPort();
+  }
+
   public RegistryService service() {
     return service;
   }
 
   @Override
   public void close() throws IOException {
+    watcher.close();
     server.close();
     service.close();
     store.close();

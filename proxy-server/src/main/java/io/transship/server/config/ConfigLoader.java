@@ -154,14 +154,16 @@ public final class ConfigLoader {
       upstreams.put(entry.getKey(), bindUpstream(entry.getKey(), merged));
     }
     try {
+      String listen = tree.path("listen").asText("");
       return new TransshipConfig(
-          HostPort.parse(text(tree, "listen", "listen")),
+          listen.isEmpty() ? null : HostPort.parse(listen),
           HostPort.parse(text(tree.path("admin"), "listen", "admin.listen")),
           storage,
           duration(tree.path("cache"), "tag-ttl", "cache.tag-ttl"),
           tree.path("default-upstream").asText(""),
           upstreams,
-          bindConversion(tree.path("conversion")));
+          bindConversion(tree.path("conversion")),
+          EdgeConfigBinder.bind(tree));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }

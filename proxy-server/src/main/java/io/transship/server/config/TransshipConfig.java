@@ -7,13 +7,14 @@ import java.util.Map;
 /**
  * The whole configuration, bound and validated by {@link ConfigLoader}.
  *
- * @param listen where the registry API listens
+ * @param listen where the registry API listens on plain HTTP; null when disabled
  * @param adminListen where {@code /metrics}, {@code /healthz} and {@code /readyz} listen
  * @param storage local storage of blobs, manifests and tag records
  * @param tagTtl how long a tag's digest is trusted before it is revalidated upstream with a HEAD
  * @param defaultUpstream the upstream for requests with neither a path prefix nor {@code ?ns=}
  * @param upstreams configured upstream registries by alias; nothing else is reachable
  * @param conversion how layers are converted
+ * @param edge TLS, client authentication, access rules, admin token, trusted proxies
  */
 public record TransshipConfig(
     HostPort listen,
@@ -22,9 +23,35 @@ public record TransshipConfig(
     Duration tagTtl,
     String defaultUpstream,
     Map<String, UpstreamConfig> upstreams,
-    ConversionConfig conversion) {
+    ConversionConfig conversion,
+    EdgeConfig edge) {
+
+  /** Without TLS or authentication: plain HTTP, open to whoever reaches it. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        EdgeConfig.OPEN);
+  }
 
   public TransshipConfig {
+    edge = edge == null ? EdgeConfig.OPEN : edge;
+    if (listen == null && edge.tls() == null) {
+      throw new IllegalArgumentException(
+          "listen is empty and no TLS listener is configured: nothing would listen");
+    }
     upstreams = Map.copyOf(upstreams);
     if (defaultUpstream != null && !defaultUpstream.isEmpty()) {
       if (!upstreams.containsKey(defaultUpstream)) {

@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -25,8 +26,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Binds the registry listener and the admin listener on one Netty event-loop group (epoll when
- * available). Request work runs on virtual threads.
+ * Binds the registry listeners (plain HTTP, HTTPS, or both) and the admin listener on one Netty
+ * event-loop group (epoll when available). Request work runs on virtual threads. {@link PortGuard}
+ * answers a client that picked the wrong scheme with a 400; on the HTTPS port it installs TLS with
+ * the current certificate, and {@link AlpnSetup} then picks HTTP/2 or HTTP/1.1.
  */
 public final class HttpServer implements AutoCloseable {
   private static final int MAX_REQUEST_LINE = 8 * 1024;
@@ -36,15 +39,23 @@ public final class HttpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
   private final Channel registryChannel;
+  private final Channel tlsChannel;
   private final Channel adminChannel;
+  private final RequestRouter router;
+  private final RegistryService service;
+  private final EdgeOptions edge;
 
   private HttpServer(
       InetSocketAddress listen,
       InetSocketAddress admin,
       RequestRouter router,
       RegistryService service,
-      AdminEndpoints endpoints)
+      AdminEndpoints endpoints,
+      EdgeOptions edge)
       throws InterruptedException {
+    this.router = router;
+    this.service = service;
+    this.edge = edge;
     boolean epoll = Epoll.isAvailable();
     this.group =
         new MultiThreadIoEventLoopGroup(
@@ -52,29 +63,62 @@ public final class HttpServer implements AutoCloseable {
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     this.registryChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(channelType)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(
-                ChannelOption.WRITE_BUFFER_WATER_MARK,
-                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
-                        .addLast(new IdleCloser())
-                        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
-                        .addLast(new ChunkedWriteHandler())
-                        .addLast(new RegistryHandler(router, service, service.metrics(), workers));
-                  }
-                })
-            .bind(listen)
-            .sync()
-            .channel();
+        listen == null
+            ? null
+            : new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                            .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                            .addLast(new IdleCloser())
+                            .addLast(PortGuard.plain());
+                        addHttp1(ch.pipeline(), false);
+                      }
+                    })
+                .bind(listen)
+                .sync()
+                .channel();
+    this.tlsChannel =
+        edge.tlsListen() == null
+            ? null
+            : new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        ChannelPipeline pipeline = ch.pipeline();
+                        pipeline
+                            .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                            .addLast(new IdleCloser())
+                            .addLast(
+                                PortGuard.https(
+                                    edge.tls(),
+                                    () ->
+                                        pipeline.addLast(
+                                            new AlpnSetup(
+                                                p -> addHttp1(p, true),
+                                                () -> registryHandler(true)))));
+                      }
+                    })
+                .bind(edge.tlsListen())
+                .sync()
+                .channel();
     this.adminChannel =
         new ServerBootstrap()
             .group(group)
@@ -86,7 +130,7 @@ public final class HttpServer implements AutoCloseable {
                     ch.pipeline()
                         .addLast(new HttpServerCodec())
                         .addLast(new HttpObjectAggregator(64 * 1024))
-                        .addLast(new AdminHandler(endpoints, workers));
+                        .addLast(new AdminHandler(endpoints, workers, edge.admin()));
                   }
                 })
             .bind(admin)
@@ -102,12 +146,47 @@ public final class HttpServer implements AutoCloseable {
       RegistryService service,
       AdminEndpoints endpoints)
       throws InterruptedException {
-    return new HttpServer(listen, admin, router, service, endpoints);
+    return new HttpServer(listen, admin, router, service, endpoints, EdgeOptions.open());
   }
 
-  /** The bound registry port (useful with port 0). */
+  /**
+   * Binds the plain listener (unless {@code listen} is null), the TLS listener (when {@code edge}
+   * names one) and the admin listener; returns once they accept connections.
+   */
+  public static HttpServer start(
+      InetSocketAddress listen,
+      InetSocketAddress admin,
+      RequestRouter router,
+      RegistryService service,
+      AdminEndpoints endpoints,
+      EdgeOptions edge)
+      throws InterruptedException {
+    return new HttpServer(listen, admin, router, service, endpoints, edge);
+  }
+
+  /** The HTTP/1.1 codec and registry handler, behind TLS or not. */
+  private void addHttp1(ChannelPipeline pipeline, boolean tls) {
+    pipeline
+        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
+        .addLast(new ChunkedWriteHandler())
+        .addLast(registryHandler(tls));
+  }
+
+  private RegistryHandler registryHandler(boolean tls) {
+    return new RegistryHandler(
+        router, service, service.metrics(), workers, edge.gate(), edge.proxies(), tls);
+  }
+
+  /** The bound plain-HTTP registry port (useful with port 0); -1 when plain HTTP is off. */
   public int port() {
-    return ((InetSocketAddress) registryChannel.localAddress()).getPort();
+    return registryChannel == null
+        ? -1
+        : ((InetSocketAddress) registryChannel.localAddress()).getPort();
+  }
+
+  /** The bound HTTPS registry port; -1 without TLS. */
+  public int tlsPort() {
+    return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
   }
 
   public int adminPort() {
@@ -116,7 +195,12 @@ public final class HttpServer implements AutoCloseable {
 
   @Override
   public void close() {
-    registryChannel.close().syncUninterruptibly();
+    if (registryChannel != null) {
+      registryChannel.close().syncUninterruptibly();
+    }
+    if (tlsChannel != null) {
+      tlsChannel.close().syncUninterruptibly();
+    }
     adminChannel.close().syncUninterruptibly();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     workers.shutdownNow();

@@ -10,6 +10,9 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
+import io.transship.server.auth.AuthGate;
+import io.transship.server.auth.ClientOrigin;
+import io.transship.server.auth.TrustedProxies;
 import io.transship.server.reply.ErrorReplies;
 import io.transship.server.reply.Reply;
 import io.transship.server.routing.RegistryRequest;
@@ -17,6 +20,7 @@ import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,16 +42,25 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
   private final RegistryService service;
   private final ProxyMetrics metrics;
   private final ExecutorService workers;
+  private final AuthGate gate;
+  private final TrustedProxies proxies;
+  private final boolean tls;
 
   RegistryHandler(
       RequestRouter router,
       RegistryService service,
       ProxyMetrics metrics,
-      ExecutorService workers) {
+      ExecutorService workers,
+      AuthGate gate,
+      TrustedProxies proxies,
+      boolean tls) {
     this.router = router;
     this.service = service;
     this.metrics = metrics;
     this.workers = workers;
+    this.gate = gate;
+    this.proxies = proxies;
+    this.tls = tls;
   }
 
   @Override
@@ -85,10 +98,20 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     String route = "unrouted";
     Reply reply;
     try {
-      RegistryRequest routed =
-          router.route(exchange.method(), exchange.path(), exchange.query(), exchange::header);
-      route = routed.routeName();
-      reply = service.handle(routed);
+      // the client's Authorization stays here: nothing below this point receives it
+      String authorization = exchange.header("Authorization");
+      if (gate.handles(exchange.path())) {
+        route = "token";
+        reply =
+            gate.token(
+                exchange.method(), exchange.query(), authorization, origin(channel, exchange));
+      } else {
+        RegistryRequest routed =
+            router.route(exchange.method(), exchange.path(), exchange.query(), exchange::header);
+        route = routed.routeName();
+        gate.check(routed, authorization, origin(channel, exchange));
+        reply = service.handle(routed);
+      }
     } catch (RegistryException e) {
       reply = ErrorReplies.of(e);
       if (e.getCause() != null) {
@@ -120,7 +143,8 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     metrics.request(route, exchange.method(), reply.status(), elapsed);
     metrics.bytesServed(bytes);
     ACCESS.info(
-        "{} {} {} {}B {}ms ua=\"{}\"{}",
+        "{} {} {} {} {}B {}ms ua=\"{}\"{}",
+        origin(channel, exchange).address(),
         exchange.method(),
         exchange.uri(),
         reply.status(),
@@ -133,6 +157,14 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     } else {
       channel.close();
     }
+  }
+
+  /** Client address, scheme and host; forwarding headers count only from trusted proxies. */
+  private ClientOrigin origin(Channel channel, Exchange exchange) {
+    return proxies.resolve(
+        channel.remoteAddress() instanceof InetSocketAddress peer ? peer.getAddress() : null,
+        tls,
+        exchange::header);
   }
 
   @Override
