@@ -253,10 +253,36 @@ class EdgeTlsIT {
     }
   }
 
-  // ---- renewal ------------------------------------------------------------------------------
+  // ---- Docker Engine 20.10 ------------------------------------------------------------------
+
+  private static void dockerPulls(DockerEngine docker) {
+    docker.docker("login", "-u", "alice", "-p", ALICE, host()).ok();
+    docker.docker("pull", ref("e2e/app:v1")).ok();
+    docker.docker("logout", host()).ok();
+  }
 
   @Test
   @Order(4)
+  void dockerEngine() {
+    Tools.requireRoot("dockerd needs root");
+    try (DockerEngine docker = DockerEngine.start(env, "edge")) {
+      docker.trust(host(), certDir.resolve("ca.crt"));
+      dockerPulls(docker);
+      Cmd.Result wrong = docker.docker("login", "-u", "alice", "-p", "wrong", host()).run();
+      assertThat(wrong.ok()).as(wrong.describe()).isFalse();
+      docker.docker("login", "-u", "bob", "-p", BOB, host()).ok();
+      Cmd.Result bobApp = docker.docker("pull", ref("e2e/app:v1-docker")).run();
+      assertThat(bobApp.ok()).as(bobApp.describe()).isFalse();
+      assertThat(bobApp.stderr()).containsIgnoringCase("denied");
+      docker.docker("logout", host()).ok();
+      docker.docker("pull", "--platform", PLATFORM, ref("e2e/multi:v1")).ok();
+    }
+  }
+
+  // ---- renewal ------------------------------------------------------------------------------
+
+  @Test
+  @Order(5)
   void aCertificateRenewedOnDiskServesTheNextConnections() throws Exception {
     assertThat(servedCommonName()).isEqualTo("CN=first");
     ca.issue("second", TestCa.KeyKind.EC_SEC1, cert, key);
@@ -271,6 +297,10 @@ class EdgeTlsIT {
     if (Tools.isRoot()) {
       podmanPulls("renewed");
       containerdPulls("renewed");
+      try (DockerEngine docker = DockerEngine.start(env, "renewed")) {
+        docker.trust(host(), certDir.resolve("ca.crt"));
+        dockerPulls(docker);
+      }
     }
     assertThat(proxy.daemon().logText()).contains("TLS certificate reloaded: CN=second");
   }
