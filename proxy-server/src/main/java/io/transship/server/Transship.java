@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.config.FileWatcher;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
 import io.transship.server.http.HttpServer;
@@ -30,11 +31,20 @@ public final class Transship implements AutoCloseable {
   private final ObjectStore store;
   private final RegistryService service;
   private final HttpServer server;
+  private final FileWatcher watcher;
+  private final AutoCloseable acme;
 
-  private Transship(ObjectStore store, RegistryService service, HttpServer server) {
+  private Transship(
+      ObjectStore store,
+      RegistryService service,
+      HttpServer server,
+      FileWatcher watcher,
+      AutoCloseable acme) {
     this.store = store;
     this.service = service;
     this.server = server;
+    this.watcher = watcher;
+    this.acme = acme;
   }
 
   /** Starts the proxy; returns once both listeners accept connections. */
@@ -62,9 +72,19 @@ public final class Transship implements AutoCloseable {
             config.maxBlobBytes());
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
+    FileWatcher watcher = new FileWatcher();
+    EdgeFactory.Edge edge;
+    try {
+      edge = EdgeFactory.create(config, router, prometheus, watcher, store);
+    } catch (RuntimeException e) {
+      watcher.close();
+      service.close();
+      store.close();
+      throw e;
+    }
     HttpServer server =
         HttpServer.start(
-            config.listen().toSocketAddress(),
+            config.listen() == null ? null : config.listen().toSocketAddress(),
             config.adminListen().toSocketAddress(),
             router,
             service,
@@ -98,15 +118,20 @@ public final class Transship implements AutoCloseable {
                 admin.warm(image, format, platforms, progress);
               }
             },
+            edge.options(),
             config.connections());
+    if (edge.acme() != null) {
+      edge.acme().start(config.edge().tls().acme().checkInterval());
+    }
     LOG.info(
-        "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
-        config.listen(),
+        "transship listening on {}{} (admin {}), storage {}, upstreams {}, default {}",
+        config.listen() == null ? "(no plain HTTP)" : config.listen(),
+        config.edge().tls() == null ? "" : ", https " + config.edge().tls().listen(),
         config.adminListen(),
         root,
         config.upstreams().keySet(),
         config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server);
+    return new Transship(store, service, server, watcher, edge.acme());
   }
 
   private static String storageProblem(Path root) {
@@ -123,12 +148,25 @@ public final class Transship implements AutoCloseable {
     return server.adminPort();
   }
 
+  /** The HTTPS port; -1 without TLS. */
+  public int tlsPort() {
+    return server.tlsPort();
+  }
+
   public RegistryService service() {
     return service;
   }
 
   @Override
   public void close() throws IOException {
+    if (acme != null) {
+      try {
+        acme.close();
+      } catch (Exception e) {
+        LOG.debug("stopping ACME renewals failed", e);
+      }
+    }
+    watcher.close();
     server.close();
     service.close();
     store.close();

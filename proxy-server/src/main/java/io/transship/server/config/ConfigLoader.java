@@ -154,8 +154,9 @@ public final class ConfigLoader {
       upstreams.put(entry.getKey(), bindUpstream(entry.getKey(), merged));
     }
     try {
+      String listen = tree.path("listen").asText("");
       return new TransshipConfig(
-          HostPort.parse(text(tree, "listen", "listen")),
+          listen.isEmpty() ? null : HostPort.parse(listen),
           HostPort.parse(text(tree.path("admin"), "listen", "admin.listen")),
           storage,
           duration(tree.path("cache"), "tag-ttl", "cache.tag-ttl"),
@@ -163,7 +164,8 @@ public final class ConfigLoader {
           upstreams,
           bindConversion(tree.path("conversion")),
           bindConnections(tree.path("connections")),
-          bytes(tree.path("cache"), "max-blob-bytes", "cache.max-blob-bytes"));
+          bytes(tree.path("cache"), "max-blob-bytes", "cache.max-blob-bytes"),
+          EdgeConfigBinder.bind(tree));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }

@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * The whole configuration, bound and validated by {@link ConfigLoader}.
  *
- * @param listen where the registry API listens
+ * @param listen where the registry API listens on plain HTTP; null when disabled
  * @param adminListen where {@code /metrics}, {@code /healthz} and {@code /readyz} listen
  * @param storage local storage of blobs, manifests and tag records
  * @param tagTtl how long a tag's digest is trusted before it is revalidated upstream with a HEAD
@@ -17,6 +17,7 @@ import java.util.Map;
  * @param connections what one client connection may cost, on both listeners
  * @param maxBlobBytes the largest blob downloaded from an upstream; a bigger one (announced or
  *     sent) is refused and nothing is stored
+ * @param edge TLS, client authentication, access rules, admin token, trusted proxies
  */
 public record TransshipConfig(
     HostPort listen,
@@ -27,9 +28,10 @@ public record TransshipConfig(
     Map<String, UpstreamConfig> upstreams,
     ConversionConfig conversion,
     ServerLimits connections,
-    long maxBlobBytes) {
+    long maxBlobBytes,
+    EdgeConfig edge) {
 
-  /** With the default connection limits and blob size bound. */
+  /** Open (no TLS, no authentication), with the default connection limits and blob size bound. */
   public TransshipConfig(
       HostPort listen,
       HostPort adminListen,
@@ -47,7 +49,55 @@ public record TransshipConfig(
         upstreams,
         conversion,
         ServerLimits.defaults(),
-        DEFAULT_MAX_BLOB_BYTES);
+        DEFAULT_MAX_BLOB_BYTES,
+        EdgeConfig.OPEN);
+  }
+
+  /** With TLS and client authentication as {@code edge} says, default limits. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion,
+      EdgeConfig edge) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        ServerLimits.defaults(),
+        DEFAULT_MAX_BLOB_BYTES,
+        edge);
+  }
+
+  /** Open (no TLS, no authentication), with these limits. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion,
+      ServerLimits connections,
+      long maxBlobBytes) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        connections,
+        maxBlobBytes,
+        EdgeConfig.OPEN);
   }
 
   /** {@code cache.max-blob-bytes} of the embedded defaults. */
@@ -56,6 +106,11 @@ public record TransshipConfig(
   public TransshipConfig {
     if (maxBlobBytes < 1) {
       throw new IllegalArgumentException("cache.max-blob-bytes must be positive");
+    }
+    edge = edge == null ? EdgeConfig.OPEN : edge;
+    if (listen == null && edge.tls() == null) {
+      throw new IllegalArgumentException(
+          "listen is empty and no TLS listener is configured: nothing would listen");
     }
     upstreams = Map.copyOf(upstreams);
     if (defaultUpstream != null && !defaultUpstream.isEmpty()) {

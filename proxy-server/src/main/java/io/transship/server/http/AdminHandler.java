@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
+import io.transship.server.auth.AdminGuard;
 import io.transship.server.reply.Body;
 import io.transship.server.reply.ErrorReplies;
 import io.transship.server.reply.Reply;
@@ -34,17 +35,20 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin port: {@code /metrics} (Prometheus text), {@code /healthz}, {@code /readyz}, {@code GET
  * /resolve?image=&format=} and {@code POST /warm?image=&format=&platform=} (JSON progress lines,
- * streamed). Work runs on a worker thread, never on the event loop.
+ * streamed). Work runs on a worker thread, never on the event loop. Actions need the admin token
+ * ({@link AdminGuard}); the probes never do.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
   private final AdminEndpoints endpoints;
   private final ExecutorService workers;
+  private final AdminGuard guard;
 
-  AdminHandler(AdminEndpoints endpoints, ExecutorService workers) {
+  AdminHandler(AdminEndpoints endpoints, ExecutorService workers, AdminGuard guard) {
     this.endpoints = endpoints;
     this.workers = workers;
+    this.guard = guard;
   }
 
   @Override
@@ -57,12 +61,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       error(channel, ErrorReplies.of(problem.get()));
       return;
     }
-    workers.execute(() -> serve(channel, method, uri));
+    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    workers.execute(() -> serve(channel, method, uri, authorization));
   }
 
-  private void serve(Channel channel, HttpMethod method, QueryStringDecoder uri) {
+  private void serve(
+      Channel channel, HttpMethod method, QueryStringDecoder uri, String authorization) {
     Map<String, List<String>> query = uri.parameters();
     try {
+      guard.check(uri.path(), authorization);
       switch (uri.path()) {
         case "/metrics" ->
             text(channel, HttpResponseStatus.OK, endpoints.scrape(), "text/plain; version=0.0.4");

@@ -28,14 +28,27 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Binds the registry listener and the admin listener on one Netty event-loop group (epoll when
- * available). Request work runs on virtual threads.
+ * Binds the registry listeners (plain HTTP, HTTPS, or both) and the admin listener on one Netty
+ * event-loop group (epoll when available). Request work runs on virtual threads.
+ *
+ * <p>Every listener starts with the same guard: the connection count ({@link ConnectionLimiter}),
+ * the idle timeout, and, around the HTTP/1.1 codec with its request-line and header bounds, the
+ * request-header deadline ({@link HeaderTimeout}). {@link PortGuard} answers a client that picked
+ * the wrong scheme with a 400; on the HTTPS port it installs TLS with the current certificate, and
+ * {@link AlpnSetup} then picks HTTP/2 or HTTP/1.1. On HTTP/1.1, {@link FlowControlHandler} keeps
+ * pipelined requests in order.
  */
 public final class HttpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
   private final Channel registryChannel;
+  private final Channel tlsChannel;
   private final Channel adminChannel;
+  private final RequestRouter router;
+  private final RegistryService service;
+  private final EdgeOptions edge;
+  private final ServerLimits limits;
+  private final ConnectionEvents registryEvents;
 
   private HttpServer(
       InetSocketAddress listen,
@@ -43,11 +56,16 @@ public final class HttpServer implements AutoCloseable {
       RequestRouter router,
       RegistryService service,
       AdminEndpoints endpoints,
+      EdgeOptions edge,
       ServerLimits limits)
       throws InterruptedException {
-    ConnectionEvents registryEvents =
-        new ConnectionEvents(service.metrics().registry(), "registry");
+    this.router = router;
+    this.service = service;
+    this.edge = edge;
+    this.limits = limits;
+    this.registryEvents = new ConnectionEvents(service.metrics().registry(), "registry");
     ConnectionEvents adminEvents = new ConnectionEvents(service.metrics().registry(), "admin");
+    // one count for both registry listeners: they serve the same clients
     ConnectionLimiter registryLimiter = limiter(limits, registryEvents);
     ConnectionLimiter adminLimiter = limiter(limits, adminEvents);
     boolean epoll = Epoll.isAvailable();
@@ -57,30 +75,57 @@ public final class HttpServer implements AutoCloseable {
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     this.registryChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(channelType)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(
-                ChannelOption.WRITE_BUFFER_WATER_MARK,
-                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    guard(ch.pipeline(), registryLimiter, registryEvents, limits);
-                    ch.pipeline()
-                        // one decoded message per read: with auto-read off while a request is
-                        // served, pipelined requests the codec already decoded wait their turn
-                        .addLast(new FlowControlHandler())
-                        .addLast(new ChunkedWriteHandler())
-                        .addLast(new RegistryHandler(router, service, service.metrics(), workers));
-                  }
-                })
-            .bind(listen)
-            .sync()
-            .channel();
+        listen == null
+            ? null
+            : new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        guard(ch.pipeline(), registryLimiter, limits);
+                        ch.pipeline().addLast(PortGuard.plain());
+                        addHttp1(ch.pipeline(), false);
+                      }
+                    })
+                .bind(listen)
+                .sync()
+                .channel();
+    this.tlsChannel =
+        edge.tlsListen() == null
+            ? null
+            : new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        ChannelPipeline pipeline = ch.pipeline();
+                        guard(pipeline, registryLimiter, limits);
+                        pipeline.addLast(
+                            PortGuard.https(
+                                edge.tls(),
+                                () ->
+                                    pipeline.addLast(
+                                        new AlpnSetup(
+                                            p -> addHttp1(p, true), () -> registryHandler(true)))));
+                      }
+                    })
+                .bind(edge.tlsListen())
+                .sync()
+                .channel();
     this.adminChannel =
         new ServerBootstrap()
             .group(group)
@@ -89,10 +134,12 @@ public final class HttpServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    guard(ch.pipeline(), adminLimiter, adminEvents, limits);
-                    ch.pipeline()
+                    ChannelPipeline pipeline = ch.pipeline();
+                    guard(pipeline, adminLimiter, limits);
+                    codec(pipeline, adminEvents);
+                    pipeline
                         .addLast(new HttpObjectAggregator(64 * 1024))
-                        .addLast(new AdminHandler(endpoints, workers));
+                        .addLast(new AdminHandler(endpoints, workers, edge.admin()));
                   }
                 })
             .bind(admin)
@@ -100,7 +147,30 @@ public final class HttpServer implements AutoCloseable {
             .channel();
   }
 
-  /** Binds both listeners; returns once they accept connections. */
+  /** Binds the plain and admin listeners, open and with the default limits. */
+  public static HttpServer start(
+      InetSocketAddress listen,
+      InetSocketAddress admin,
+      RequestRouter router,
+      RegistryService service,
+      AdminEndpoints endpoints)
+      throws InterruptedException {
+    return start(listen, admin, router, service, endpoints, EdgeOptions.open());
+  }
+
+  /** Like the full {@link #start}, with the default connection limits. */
+  public static HttpServer start(
+      InetSocketAddress listen,
+      InetSocketAddress admin,
+      RequestRouter router,
+      RegistryService service,
+      AdminEndpoints endpoints,
+      EdgeOptions edge)
+      throws InterruptedException {
+    return start(listen, admin, router, service, endpoints, edge, ServerLimits.defaults());
+  }
+
+  /** Like the full {@link #start}, without TLS or client authentication. */
   public static HttpServer start(
       InetSocketAddress listen,
       InetSocketAddress admin,
@@ -109,7 +179,23 @@ public final class HttpServer implements AutoCloseable {
       AdminEndpoints endpoints,
       ServerLimits limits)
       throws InterruptedException {
-    return new HttpServer(listen, admin, router, service, endpoints, limits);
+    return start(listen, admin, router, service, endpoints, EdgeOptions.open(), limits);
+  }
+
+  /**
+   * Binds the plain listener (unless {@code listen} is null), the TLS listener (when {@code edge}
+   * names one) and the admin listener; returns once they accept connections.
+   */
+  public static HttpServer start(
+      InetSocketAddress listen,
+      InetSocketAddress admin,
+      RequestRouter router,
+      RegistryService service,
+      AdminEndpoints endpoints,
+      EdgeOptions edge,
+      ServerLimits limits)
+      throws InterruptedException {
+    return new HttpServer(listen, admin, router, service, endpoints, edge, limits);
   }
 
   private static ConnectionLimiter limiter(ServerLimits limits, ConnectionEvents events) {
@@ -117,29 +203,51 @@ public final class HttpServer implements AutoCloseable {
         limits.maxConnections(), limits.maxConnectionsPerAddress(), events);
   }
 
-  /**
-   * The connection limits every listener has, in front of its handlers: the connection count, the
-   * idle timeout, the HTTP codec with the request-line and header-size bounds, and the
-   * request-header deadline around it.
-   */
+  /** What every listener has first: the connection count and the idle timeout. */
   private static void guard(
-      ChannelPipeline pipeline,
-      ConnectionLimiter limiter,
-      ConnectionEvents events,
-      ServerLimits limits) {
+      ChannelPipeline pipeline, ConnectionLimiter limiter, ServerLimits limits) {
     pipeline
         .addLast("limit", limiter)
         .addLast(new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-        .addLast(new IdleCloser())
-        .addLast(
-            "http",
-            new HttpServerCodec(limits.maxRequestLine(), limits.maxHeaderBytes(), 64 * 1024));
+        .addLast(new IdleCloser());
+  }
+
+  /**
+   * The HTTP/1.1 codec with the request-line and header-size bounds, and the request-header
+   * deadline around it.
+   */
+  private void codec(ChannelPipeline pipeline, ConnectionEvents events) {
+    pipeline.addLast(
+        "http", new HttpServerCodec(limits.maxRequestLine(), limits.maxHeaderBytes(), 64 * 1024));
     HeaderTimeout.install(pipeline, "http", limits.headerTimeout(), events);
   }
 
-  /** The bound registry port (useful with port 0). */
+  /** The HTTP/1.1 codec and registry handler, behind TLS or not. */
+  private void addHttp1(ChannelPipeline pipeline, boolean tls) {
+    codec(pipeline, registryEvents);
+    pipeline
+        // one decoded message per read: with auto-read off while a request is served, pipelined
+        // requests the codec already decoded wait their turn
+        .addLast(new FlowControlHandler())
+        .addLast(new ChunkedWriteHandler())
+        .addLast(registryHandler(tls));
+  }
+
+  private RegistryHandler registryHandler(boolean tls) {
+    return new RegistryHandler(
+        router, service, service.metrics(), workers, edge.gate(), edge.proxies(), tls, edge.acme());
+  }
+
+  /** The bound plain-HTTP registry port (useful with port 0); -1 when plain HTTP is off. */
   public int port() {
-    return ((InetSocketAddress) registryChannel.localAddress()).getPort();
+    return registryChannel == null
+        ? -1
+        : ((InetSocketAddress) registryChannel.localAddress()).getPort();
+  }
+
+  /** The bound HTTPS registry port; -1 without TLS. */
+  public int tlsPort() {
+    return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
   }
 
   public int adminPort() {
@@ -148,7 +256,12 @@ public final class HttpServer implements AutoCloseable {
 
   @Override
   public void close() {
-    registryChannel.close().syncUninterruptibly();
+    if (registryChannel != null) {
+      registryChannel.close().syncUninterruptibly();
+    }
+    if (tlsChannel != null) {
+      tlsChannel.close().syncUninterruptibly();
+    }
     adminChannel.close().syncUninterruptibly();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     workers.shutdownNow();

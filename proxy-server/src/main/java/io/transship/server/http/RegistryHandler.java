@@ -8,14 +8,20 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
+import io.transship.server.auth.AuthGate;
+import io.transship.server.auth.ClientOrigin;
+import io.transship.server.auth.TrustedProxies;
 import io.transship.server.reply.ErrorReplies;
 import io.transship.server.reply.Reply;
 import io.transship.server.routing.RegistryRequest;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
+import io.transship.server.tls.AcmeChallenges;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,16 +43,28 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
   private final RegistryService service;
   private final ProxyMetrics metrics;
   private final ExecutorService workers;
+  private final AuthGate gate;
+  private final TrustedProxies proxies;
+  private final boolean tls;
+  private final AcmeChallenges acme;
 
   RegistryHandler(
       RequestRouter router,
       RegistryService service,
       ProxyMetrics metrics,
-      ExecutorService workers) {
+      ExecutorService workers,
+      AuthGate gate,
+      TrustedProxies proxies,
+      boolean tls,
+      AcmeChallenges acme) {
     this.router = router;
     this.service = service;
     this.metrics = metrics;
     this.workers = workers;
+    this.gate = gate;
+    this.proxies = proxies;
+    this.tls = tls;
+    this.acme = acme;
   }
 
   @Override
@@ -77,10 +95,23 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     String route = "unrouted";
     Reply reply;
     try {
-      RegistryRequest routed =
-          router.route(exchange.method(), exchange.path(), exchange.query(), exchange::header);
-      route = routed.routeName();
-      reply = service.handle(routed);
+      // the client's Authorization stays here: nothing below this point receives it
+      String authorization = exchange.header("Authorization");
+      if (acme != null && exchange.path().startsWith(AcmeChallenges.PREFIX)) {
+        route = "acme";
+        reply = acmeAnswer(exchange.path());
+      } else if (gate.handles(exchange.path())) {
+        route = "token";
+        reply =
+            gate.token(
+                exchange.method(), exchange.query(), authorization, origin(channel, exchange));
+      } else {
+        RegistryRequest routed =
+            router.route(exchange.method(), exchange.path(), exchange.query(), exchange::header);
+        route = routed.routeName();
+        gate.check(routed, authorization, origin(channel, exchange));
+        reply = service.handle(routed);
+      }
     } catch (RegistryException e) {
       reply = ErrorReplies.of(e);
       if (e.getCause() != null) {
@@ -112,7 +143,8 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     metrics.request(route, exchange.method(), reply.status(), elapsed);
     metrics.bytesServed(bytes);
     ACCESS.info(
-        "{} {} {} {}B {}ms ua=\"{}\"{}",
+        "{} {} {} {} {}B {}ms ua=\"{}\"{}",
+        origin(channel, exchange).address(),
         exchange.method(),
         exchange.uri(),
         reply.status(),
@@ -125,6 +157,28 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     } else {
       channel.close();
     }
+  }
+
+  /** An HTTP-01 challenge answer (RFC 8555 section 8.3), open to anyone, like the CA asks. */
+  private Reply acmeAnswer(String path) {
+    return acme.answer(path)
+        .map(answer ->
+            new Reply(
+                200,
+                Map.of("Content-Type", "application/octet-stream"),
+                new io.transship.server.reply.Body.Bytes(
+                    answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII))))
+        .orElseGet(() ->
+            ErrorReplies.of(
+                new RegistryException(ErrorCode.NAME_UNKNOWN, "no such ACME challenge")));
+  }
+
+  /** Client address, scheme and host; forwarding headers count only from trusted proxies. */
+  private ClientOrigin origin(Channel channel, Exchange exchange) {
+    return proxies.resolve(
+        channel.remoteAddress() instanceof InetSocketAddress peer ? peer.getAddress() : null,
+        tls,
+        exchange::header);
   }
 
   @Override

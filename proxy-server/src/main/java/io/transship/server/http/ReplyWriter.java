@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.transship.server.reply.Body;
@@ -87,11 +88,12 @@ final class ReplyWriter {
     FileChannel file = FileChannel.open(slice.file(), StandardOpenOption.READ);
     try {
       channel.write(response);
-      if (channel.pipeline().get(SslHandler.class) == null) {
+      if (channel.pipeline().get(SslHandler.class) == null
+          && !(channel instanceof Http2StreamChannel)) {
         channel.write(new DefaultFileRegion(file, slice.offset(), slice.length()));
         finish(channel);
       } else {
-        // TLS needs the bytes in user space: stream the file in chunks instead
+        // TLS and HTTP/2 need the bytes in user space: stream the file in chunks instead
         await(
             channel.writeAndFlush(
                 new HttpChunkedInput(
