@@ -16,11 +16,22 @@ import java.util.stream.Collectors;
 /** A tiny client of the admin port for the CLI. */
 final class AdminClient {
   private final URI base;
+  private final String token;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  AdminClient(String base) {
-    this.base = URI.create(base.replaceAll("/+$", ""));
+  /** {@code token}: sent as a bearer token when not null (admin token of the proxy). */
+  AdminClient(String base, String token) {
+    try {
+      this.base = URI.create(base.replaceAll("/+$", ""));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("admin URL '" + base + "' is not a URL");
+    }
+    if (this.base.getScheme() == null || this.base.getHost() == null) {
+      throw new IllegalArgumentException(
+          "admin URL '" + base + "' needs http://host:port, e.g. http://127.0.0.1:5001");
+    }
+    this.token = token;
   }
 
   /** Sends a request; {@code query} holds name/value pairs, null values are left out. */
@@ -31,12 +42,14 @@ final class AdminClient {
             .filter(e -> e.getValue() != null)
             .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
             .collect(Collectors.joining("&"));
-    HttpRequest request =
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base + path + (q.isEmpty() ? "" : "?" + q)))
-            .method(method, HttpRequest.BodyPublishers.noBody())
-            .build();
+            .method(method, HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (java.net.ConnectException e) {
       throw new IOException("cannot reach the admin port at " + base + " (is transship running?)");
     } catch (InterruptedException e) {
