@@ -107,7 +107,13 @@ public final class Main implements Callable<Integer> {
         System.err.println("transship: " + e.getMessage());
         return 2;
       }
-      Transship proxy = Transship.start(loaded);
+      Transship proxy;
+      try {
+        proxy = Transship.start(loaded);
+      } catch (StartupException e) {
+        System.err.println("transship: " + e.getMessage());
+        return e.exitCode();
+      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()
           .addShutdownHook(

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.config.HostPort;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
 import io.transship.server.http.HttpServer;
@@ -15,6 +16,8 @@ import io.transship.server.service.StorageSetup;
 import io.transship.server.upstream.RegistryClients;
 import io.transship.storage.ObjectStore;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,20 +33,44 @@ public final class Transship implements AutoCloseable {
   private final ObjectStore store;
   private final RegistryService service;
   private final HttpServer server;
+  private final StorageRoot root;
 
-  private Transship(ObjectStore store, RegistryService service, HttpServer server) {
+  private Transship(
+      ObjectStore store, RegistryService service, HttpServer server, StorageRoot root) {
     this.store = store;
     this.service = service;
     this.server = server;
+    this.root = root;
   }
 
-  /** Starts the proxy; returns once both listeners accept connections. */
+  /**
+   * Starts the proxy; returns once both listeners accept connections. A start that can't go on
+   * (listen address, storage root, lock) throws a {@link StartupException} with a one-line reason.
+   */
   public static Transship start(TransshipConfig config) throws IOException, InterruptedException {
+    InetSocketAddress listen = address(config.listen(), "listen");
+    InetSocketAddress adminListen = address(config.adminListen(), "admin.listen");
+    Path root = config.storage().root().toAbsolutePath().normalize();
+    StorageRoot claimed = StorageRoot.claim(root);
+    try {
+      return start(config, listen, adminListen, root, claimed);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      claimed.close();
+      throw e;
+    }
+  }
+
+  private static Transship start(
+      TransshipConfig config,
+      InetSocketAddress listen,
+      InetSocketAddress adminListen,
+      Path root,
+      StorageRoot claimed)
+      throws IOException, InterruptedException {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(prometheus);
     new JvmThreadMetrics().bindTo(prometheus);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
-    Path root = config.storage().root().toAbsolutePath().normalize();
     StorageSetup storage = StorageFactory.create(config.storage());
     ObjectStore store = storage.store();
     metrics.gauge(
@@ -61,50 +88,98 @@ public final class Transship implements AutoCloseable {
             metrics);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
-    HttpServer server =
-        HttpServer.start(
-            config.listen().toSocketAddress(),
-            config.adminListen().toSocketAddress(),
-            router,
-            service,
-            new AdminEndpoints() {
-              @Override
-              public String scrape() {
-                return prometheus.scrape();
-              }
+    HttpServer server;
+    try {
+      server =
+          HttpServer.start(
+              listen,
+              adminListen,
+              router,
+              service,
+              new AdminEndpoints() {
+                @Override
+                public String scrape() {
+                  return prometheus.scrape();
+                }
 
-              @Override
-              public String notReadyReason() {
-                return storageProblem(root);
-              }
+                @Override
+                public String notReadyReason() {
+                  return storageProblem(root);
+                }
 
-              @Override
-              public String degradedReason() {
-                String problem = storage.problem().get();
-                return problem.isEmpty()
-                    ? ""
-                    : "storage unavailable (" + problem + "): serving pass-through";
-              }
+                @Override
+                public String degradedReason() {
+                  String problem = storage.problem().get();
+                  return problem.isEmpty()
+                      ? ""
+                      : "storage unavailable (" + problem + "): serving pass-through";
+                }
 
-              @Override
-              public String resolve(String image, String format) {
-                return admin.resolve(image, format);
-              }
+                @Override
+                public String resolve(String image, String format) {
+                  return admin.resolve(image, format);
+                }
 
-              @Override
-              public void warm(
-                  String image, String format, List<String> platforms, Consumer<String> progress) {
-                admin.warm(image, format, platforms, progress);
-              }
-            });
-    LOG.info(
-        "transship listening on {} (admin {}), storage {}, upstreams {}, default {}",
-        config.listen(),
-        config.adminListen(),
-        root,
-        config.upstreams().keySet(),
-        config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server);
+                @Override
+                public void warm(
+                    String image,
+                    String format,
+                    List<String> platforms,
+                    Consumer<String> progress) {
+                  admin.warm(image, format, platforms, progress);
+                }
+              });
+    } catch (BindException e) {
+      service.close();
+      store.close();
+      throw new StartupException(bindAdvice(e.getMessage()), 1);
+    }
+    LOG.info(StartLine.of(config, root, server.port(), server.adminPort()));
+    return new Transship(store, service, server, claimed);
+  }
+
+  /** The socket address of a listen setting; an unresolvable host is a one-line error. */
+  private static InetSocketAddress address(HostPort hostPort, String key) {
+    InetSocketAddress address = hostPort.toSocketAddress();
+    if (address.isUnresolved()) {
+      throw new StartupException(
+          key
+              + " "
+              + hostPort
+              + ": cannot resolve host '"
+              + hostPort.host()
+              + "'; use an IP address (0.0.0.0 for all, [::] for IPv6) or a name this machine"
+              + " resolves ("
+              + key
+              + ": or "
+              + envOf(key)
+              + ")",
+          1);
+    }
+    return address;
+  }
+
+  /** A bind failure, with what to change. */
+  static String bindAdvice(String failure) {
+    String key = failure.startsWith("admin.listen") ? "admin.listen" : "listen";
+    String fix = "set " + key + ": in the config or " + envOf(key);
+    if (failure.contains("address already in use")) {
+      return failure
+          + " — another process (a local registry?) has this port; "
+          + fix
+          + " to another port";
+    }
+    if (failure.contains("permission denied")) {
+      return failure + " — ports below 1024 need privileges; " + fix + " to a port >= 1024";
+    }
+    if (failure.contains("cannot assign requested address")) {
+      return failure + " — that address is not on this machine; " + fix;
+    }
+    return failure + "; " + fix;
+  }
+
+  private static String envOf(String key) {
+    return key.equals("listen") ? "TRANSSHIP_LISTEN" : "TRANSSHIP_ADMIN__LISTEN";
   }
 
   private static String storageProblem(Path root) {
@@ -127,8 +202,12 @@ public final class Transship implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    server.close();
-    service.close();
-    store.close();
+    try {
+      server.close();
+      service.close();
+      store.close();
+    } finally {
+      root.close();
+    }
   }
 }

@@ -19,6 +19,7 @@ import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.RegistryService;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,7 +45,7 @@ public final class HttpServer implements AutoCloseable {
       RequestRouter router,
       RegistryService service,
       AdminEndpoints endpoints)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     boolean epoll = Epoll.isAvailable();
     this.group =
         new MultiThreadIoEventLoopGroup(
@@ -52,46 +53,92 @@ public final class HttpServer implements AutoCloseable {
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     this.registryChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(channelType)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(
-                ChannelOption.WRITE_BUFFER_WATER_MARK,
-                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
-                        .addLast(new IdleCloser())
-                        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
-                        .addLast(new ChunkedWriteHandler())
-                        .addLast(new RegistryHandler(router, service, service.metrics(), workers));
-                  }
-                })
-            .bind(listen)
-            .sync()
-            .channel();
-    this.adminChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(channelType)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(new HttpServerCodec())
-                        .addLast(new HttpObjectAggregator(64 * 1024))
-                        .addLast(new AdminHandler(endpoints, workers));
-                  }
-                })
-            .bind(admin)
-            .sync()
-            .channel();
+        bind(
+            new ServerBootstrap()
+                .group(group)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                            .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                            .addLast(new IdleCloser())
+                            .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
+                            .addLast(new ChunkedWriteHandler())
+                            .addLast(
+                                new RegistryHandler(router, service, service.metrics(), workers));
+                      }
+                    }),
+            listen,
+            "listen");
+    Channel adminBound;
+    try {
+      adminBound =
+          bind(
+              new ServerBootstrap()
+                  .group(group)
+                  .channel(channelType)
+                  .childHandler(
+                      new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                          ch.pipeline()
+                              .addLast(new HttpServerCodec())
+                              .addLast(new HttpObjectAggregator(64 * 1024))
+                              .addLast(new AdminHandler(endpoints, workers));
+                        }
+                      }),
+              admin,
+              "admin.listen");
+    } catch (BindException | RuntimeException e) {
+      registryChannel.close().syncUninterruptibly();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      throw e;
+    }
+    this.adminChannel = adminBound;
+  }
+
+  /**
+   * Binds one listener. A failure becomes a {@link BindException} whose message names the listener
+   * (its config key), the address and the reason, e.g. {@code listen 0.0.0.0:5000: address already
+   * in use}, instead of Netty's {@code bind(..) failed with error(-98)}.
+   */
+  private Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key)
+      throws InterruptedException, BindException {
+    try {
+      return bootstrap.bind(address).sync().channel();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      if (e instanceof java.io.IOException
+          || e instanceof java.nio.channels.UnresolvedAddressException) {
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int colon = reason.lastIndexOf(": ");
+        if (reason.startsWith("bind(") && colon > 0) {
+          reason = reason.substring(colon + 2); // "bind(..) failed with error(-98): Address..."
+        }
+        BindException failure =
+            new BindException(
+                key
+                    + " "
+                    + address.getHostString()
+                    + ":"
+                    + address.getPort()
+                    + ": "
+                    + reason.toLowerCase(java.util.Locale.ROOT));
+        if (registryChannel == null) {
+          group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        throw failure;
+      }
+      throw e;
+    }
   }
 
   /** Binds both listeners; returns once they accept connections. */
@@ -101,7 +148,7 @@ public final class HttpServer implements AutoCloseable {
       RequestRouter router,
       RegistryService service,
       AdminEndpoints endpoints)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     return new HttpServer(listen, admin, router, service, endpoints);
   }
 
