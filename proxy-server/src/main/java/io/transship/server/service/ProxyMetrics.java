@@ -55,6 +55,7 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
    * cached tag served because the upstream was unreachable).
    */
   public void cache(String kind, String result) {
+    RequestNotes.cache(result);
     cacheCounters
         .computeIfAbsent(
             kind + ' ' + result,
@@ -124,6 +125,7 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
    * can't take it, or nothing convertible), or {@code deadline} (still converting).
    */
   public void conversionServed(String format, String outcome) {
+    RequestNotes.format(outcome.equals("converted") ? format : "original");
     Counter.builder("transship.conversion.manifests")
         .description("Manifest requests for a converted format, by what was served")
         .tags("format", format, "outcome", outcome)
@@ -133,6 +135,7 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
 
   @Override
   public void exchanged(String upstream, String operation, int status, Duration elapsed) {
+    RequestNotes.upstream(elapsed);
     Timer.builder("transship.upstream.requests")
         .description("Upstream requests by upstream, operation and status (0 = no response)")
         .tags("upstream", upstream, "operation", operation, "status", Integer.toString(status))
