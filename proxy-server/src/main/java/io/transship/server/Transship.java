@@ -1,9 +1,15 @@
 package io.transship.server;
 
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.cli.Versions;
 import io.transship.server.config.HostPort;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
@@ -34,13 +40,19 @@ public final class Transship implements AutoCloseable {
   private final RegistryService service;
   private final HttpServer server;
   private final StorageRoot root;
+  private final JvmGcMetrics gc;
 
   private Transship(
-      ObjectStore store, RegistryService service, HttpServer server, StorageRoot root) {
+      ObjectStore store,
+      RegistryService service,
+      HttpServer server,
+      StorageRoot root,
+      JvmGcMetrics gc) {
     this.store = store;
     this.service = service;
     this.server = server;
     this.root = root;
+    this.gc = gc;
   }
 
   /**
@@ -70,8 +82,16 @@ public final class Transship implements AutoCloseable {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(prometheus);
     new JvmThreadMetrics().bindTo(prometheus);
+    new ClassLoaderMetrics().bindTo(prometheus);
+    new ProcessorMetrics().bindTo(prometheus);
+    new UptimeMetrics().bindTo(prometheus);
+    new FileDescriptorMetrics().bindTo(prometheus);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(prometheus);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
-    StorageSetup storage = StorageFactory.create(config.storage());
+    metrics.buildInfo(Versions.version());
+    config.upstreams().keySet().forEach(metrics::upstream);
+    StorageSetup storage = StorageFactory.create(config.storage(), metrics);
     ObjectStore store = storage.store();
     metrics.gauge(
         "transship.storage.available",
@@ -135,7 +155,7 @@ public final class Transship implements AutoCloseable {
       throw new StartupException(bindAdvice(e.getMessage()), 1);
     }
     LOG.info(StartLine.of(config, root, server.port(), server.adminPort()));
-    return new Transship(store, service, server, claimed);
+    return new Transship(store, service, server, claimed, gc);
   }
 
   /** The socket address of a listen setting; an unresolvable host is a one-line error. */
@@ -163,16 +183,17 @@ public final class Transship implements AutoCloseable {
   static String bindAdvice(String failure) {
     String key = failure.startsWith("admin.listen") ? "admin.listen" : "listen";
     String fix = "set " + key + ": in the config or " + envOf(key);
-    if (failure.contains("address already in use")) {
+    String lower = failure.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("address already in use")) {
       return failure
           + " — another process (a local registry?) has this port; "
           + fix
           + " to another port";
     }
-    if (failure.contains("permission denied")) {
+    if (lower.contains("permission denied")) {
       return failure + " — ports below 1024 need privileges; " + fix + " to a port >= 1024";
     }
-    if (failure.contains("cannot assign requested address")) {
+    if (lower.contains("cannot assign requested address")) {
       return failure + " — that address is not on this machine; " + fix;
     }
     return failure + "; " + fix;
@@ -207,6 +228,7 @@ public final class Transship implements AutoCloseable {
       service.close();
       store.close();
     } finally {
+      gc.close();
       root.close();
     }
   }

@@ -66,6 +66,7 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
   private final Object lock = new Object();
 
   private final LinkedHashMap<String, Long> index = new LinkedHashMap<>(1024, 0.75f, true);
+  private volatile EvictionListener evictionListener = EvictionListener.NONE;
   private long totalBytes;
 
   /** An unbounded store under {@code root}. */
@@ -105,6 +106,18 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
     synchronized (lock) {
       return totalBytes;
     }
+  }
+
+  /** Objects in the index, for metrics. */
+  public int objectCount() {
+    synchronized (lock) {
+      return index.size();
+    }
+  }
+
+  /** Who to tell about evictions (metrics); replaces the previous listener. */
+  public void onEviction(EvictionListener listener) {
+    this.evictionListener = listener == null ? EvictionListener.NONE : listener;
   }
 
   @Override
@@ -359,6 +372,7 @@ public final class FilesystemObjectStore implements ObjectStore, LocalFiles {
       }
       it.remove();
       totalBytes -= eldest.getValue();
+      evictionListener.evicted(key, eldest.getValue());
       log.debug(
           "evicted {} ({} bytes), {} of {} bytes used",
           key,

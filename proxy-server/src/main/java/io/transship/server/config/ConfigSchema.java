@@ -33,7 +33,8 @@ public final class ConfigSchema {
 
   /**
    * {@code TRANSSHIP_*} variables that are not configuration keys but are read by transship or its
-   * scripts: the config file, the log level, JVM flags, and the CLI's admin URL and token.
+   * scripts: the config file, the log level, JVM flags, the CLI's admin URL and token, the native
+   * inflate switch and the benchmarks' jar.
    */
   public static final Set<String> NON_CONFIG_VARIABLES =
       Set.of(
@@ -41,7 +42,9 @@ public final class ConfigSchema {
           "TRANSSHIP_LOG_LEVEL",
           "TRANSSHIP_JAVA_OPTS",
           "TRANSSHIP_ADMIN_URL",
-          "TRANSSHIP_ADMIN_TOKEN");
+          "TRANSSHIP_ADMIN_TOKEN",
+          "TRANSSHIP_GZIP_NATIVE",
+          "TRANSSHIP_JAR");
 
   /** One node of the schema. */
   static final class Node {

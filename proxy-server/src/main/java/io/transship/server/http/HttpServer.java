@@ -125,13 +125,7 @@ public final class HttpServer implements AutoCloseable {
         }
         BindException failure =
             new BindException(
-                key
-                    + " "
-                    + address.getHostString()
-                    + ":"
-                    + address.getPort()
-                    + ": "
-                    + reason.toLowerCase(java.util.Locale.ROOT));
+                key + " " + address.getHostString() + ":" + address.getPort() + ": " + reason);
         if (registryChannel == null) {
           group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }

@@ -535,16 +535,15 @@ class ConversionProxyTest {
         + "}";
   }
 
+  /** The sum of a series over its label sets (series exist at zero for every format). */
   private double metric(String name) throws IOException {
     String scrape = harness.admin("/metrics");
+    double sum = 0;
     for (String line : scrape.split("\n")) {
       if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        if (line.startsWith(name + " ") || name.contains("{")) {
-          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
-    return 0;
+    return sum;
   }
 }

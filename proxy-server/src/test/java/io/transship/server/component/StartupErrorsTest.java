@@ -71,7 +71,7 @@ class StartupErrorsTest {
       assertOneLine(
           thrown,
           "listen 127.0.0.1:" + taken.getLocalPort(),
-          "address already in use",
+          "Address already in use",
           "TRANSSHIP_LISTEN");
     }
     // the failed start released the storage root: a new start works
