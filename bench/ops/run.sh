@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# bench/ops/run.sh — what the operability work costs and saves, against the commit before it,
+# measured in one run (see bench/ops/README.md):
+#   1. cached manifest GETs (req/s, wrk) with the richer access log + histograms vs BASE's jar;
+#   2. wall time of `transship resolve` (bin/transship + bin/find-jdk + JVM start) vs BASE's.
+#
+#   bench/ops/run.sh                      # BASE=b961358 DURATION=8 ROUNDS=2 CONNS=8 RESOLVES=5
+# Needs: wrk, python3, curl, git, mvn (to build BASE's jar once; cached in bench/out/ops/).
+set -euo pipefail
+BASE=${BASE:-b961358}
+DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-2}
+CONNS=${CONNS:-8}
+RESOLVES=${RESOLVES:-5}
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+OUT="$REPO/bench/out/ops"
+TMP="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+log() { printf '[ops-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+for tool in wrk python3 curl git mvn; do command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 2; }; done
+mkdir -p "$OUT"
+JDK="$("$REPO/bin/find-jdk")"
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# --- the two builds ---------------------------------------------------------------------------
+BASE_TREE="$OUT/base-$BASE"
+if [[ ! -f $BASE_TREE/proxy-server/target/transship.jar ]]; then
+  log "building $BASE's jar (once)"
+  rm -rf "$BASE_TREE"; mkdir -p "$BASE_TREE"
+  git -C "$REPO" archive "$BASE" | tar -x -C "$BASE_TREE"
+  JAVA_HOME="$JDK" mvn -B -q -o -f "$BASE_TREE/pom.xml" -pl proxy-server -am package -DskipTests \
+    -Dspotless.check.skip=true >"$OUT/base-build.log" 2>&1
+fi
+NEW_JAR="$REPO/proxy-server/target/transship.jar"
+[[ -f $NEW_JAR ]] || { echo "build this tree first: mvn -B -q package -DskipTests" >&2; exit 2; }
+
+# --- the upstream ----------------------------------------------------------------------------
+UP=$(free_port)
+python3 "$HERE/registry_stub.py" "$UP" & PIDS+=($!)
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$UP/v2/" >/dev/null && break; sleep 0.1; done
+
+# start_proxy NAME JAR → sets PORT ADMIN, appends the pid
+start_proxy() {
+  local name=$1 jar=$2
+  PORT=$(free_port); ADMIN=$(free_port)
+  mkdir -p "$TMP/$name"
+  cat >"$TMP/$name/t.yaml" <<YAML
+listen: 127.0.0.1:$PORT
+admin: { listen: 127.0.0.1:$ADMIN }
+storage: { filesystem: { root: "$TMP/$name/data" } }
+cache: { tag-ttl: 1h }
+default-upstream: lab
+upstreams:
+  lab: { url: "http://127.0.0.1:$UP", format: none, max-attempts: 1 }
+YAML
+  TRANSSHIP_LOG_LEVEL=INFO "$JDK/bin/java" -XX:+UseZGC -jar "$jar" serve --config "$TMP/$name/t.yaml" \
+    >"$TMP/$name/log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$ADMIN/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "proxy $name did not start: $(tail -5 "$TMP/$name/log")" >&2; exit 1
+}
+
+URL_PATH=/v2/lab/bench/app/manifests/latest
+ACCEPT='Accept: application/vnd.oci.image.manifest.v1+json'
+measure() { # prints req/s of one wrk run against $PORT
+  wrk -t1 -c"$CONNS" -d"${DURATION}s" -H "$ACCEPT" "http://127.0.0.1:$1$URL_PATH" \
+    | awk '/Requests\/sec/{print $2}'
+}
+
+start_proxy base "$BASE_TREE/proxy-server/target/transship.jar"; BASE_PORT=$PORT; BASE_ADMIN=$ADMIN
+start_proxy new "$NEW_JAR"; NEW_PORT=$PORT; NEW_ADMIN=$ADMIN
+for p in $BASE_PORT $NEW_PORT; do  # cache the manifest, warm the JIT
+  curl -fs -H "$ACCEPT" "http://127.0.0.1:$p$URL_PATH" >/dev/null
+  wrk -t1 -c"$CONNS" -d3s -H "$ACCEPT" "http://127.0.0.1:$p$URL_PATH" >/dev/null
+done
+
+base_runs=(); new_runs=()
+for r in $(seq "$ROUNDS"); do   # interleaved, so drift hits both
+  base_runs+=("$(measure $BASE_PORT)"); new_runs+=("$(measure $NEW_PORT)")
+  log "round $r: base ${base_runs[-1]} req/s, new ${new_runs[-1]} req/s"
+done
+best() { printf '%s\n' "$@" | sort -g | tail -1; }
+B=$(best "${base_runs[@]}"); N=$(best "${new_runs[@]}")
+
+# --- resolve wall time ------------------------------------------------------------------------
+IMAGE=lab/bench/app:latest
+time_resolve() { # $1 = repo dir whose bin/transship to run, $2 admin port; prints median ms
+  local ms=()
+  for _ in $(seq "$RESOLVES"); do
+    local t0 t1
+    t0=$(date +%s%N)
+    "$1/bin/transship" resolve --admin "http://127.0.0.1:$2" "$IMAGE" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    ms+=($(( (t1 - t0) / 1000000 )))
+  done
+  printf '%s\n' "${ms[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
+# the base tree's find-jdk has no cache; the new one fills its cache on the first call
+"$REPO/bin/find-jdk" >/dev/null
+RB=$(time_resolve "$BASE_TREE" "$BASE_ADMIN")
+RN=$(time_resolve "$REPO" "$NEW_ADMIN")
+FB=$( { t0=$(date +%s%N); "$BASE_TREE/bin/find-jdk" >/dev/null; t1=$(date +%s%N); echo $(( (t1-t0)/1000000 )); } )
+FN=$( { t0=$(date +%s%N); "$REPO/bin/find-jdk" >/dev/null; t1=$(date +%s%N); echo $(( (t1-t0)/1000000 )); } )
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+{
+  echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "cached manifest GET, wrk -c$CONNS ${DURATION}s x$ROUNDS (best): base $B req/s, new $N req/s, new/base $(ratio "$N" "$B")"
+  echo "transship resolve wall time (median of $RESOLVES): base ${RB} ms, new ${RN} ms, new/base $(ratio "$RN" "$RB")"
+  echo "bin/find-jdk alone: base ${FB} ms, new ${FN} ms (cached)"
+} | tee -a "$OUT/results.txt"
