@@ -11,7 +11,8 @@ BASE=${BASE:-b961358}
 DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-2}
 CONNS=${CONNS:-8}
-RESOLVES=${RESOLVES:-5}
+RESOLVES=${RESOLVES:-5}     # 0: skip the resolve timing
+LOG_LEVEL=${LOG_LEVEL:-INFO} # WARN drops the access log: the cost of everything else
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 OUT="$REPO/bench/out/ops"
@@ -56,7 +57,7 @@ default-upstream: lab
 upstreams:
   lab: { url: "http://127.0.0.1:$UP", format: none, max-attempts: 1 }
 YAML
-  TRANSSHIP_LOG_LEVEL=INFO "$JDK/bin/java" -XX:+UseZGC -jar "$jar" serve --config "$TMP/$name/t.yaml" \
+  TRANSSHIP_LOG_LEVEL=$LOG_LEVEL "$JDK/bin/java" -XX:+UseZGC -jar "$jar" serve --config "$TMP/$name/t.yaml" \
     >"$TMP/$name/log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 200); do curl -fs "http://127.0.0.1:$ADMIN/readyz" >/dev/null && return 0; sleep 0.1; done
@@ -70,22 +71,35 @@ measure() { # prints req/s of one wrk run against $PORT
     | awk '/Requests\/sec/{print $2}'
 }
 
-start_proxy base "$BASE_TREE/proxy-server/target/transship.jar"; BASE_PORT=$PORT; BASE_ADMIN=$ADMIN
-start_proxy new "$NEW_JAR"; NEW_PORT=$PORT; NEW_ADMIN=$ADMIN
-for p in $BASE_PORT $NEW_PORT; do  # cache the manifest, warm the JIT
-  curl -fs -H "$ACCEPT" "http://127.0.0.1:$p$URL_PATH" >/dev/null
-  wrk -t1 -c"$CONNS" -d3s -H "$ACCEPT" "http://127.0.0.1:$p$URL_PATH" >/dev/null
-done
-
+# one proxy at a time (a second idle JVM competes for 2 cores with GC and JIT threads), in ABBA
+# order so that drift in the machine's load hits both builds alike
+run_one() { # $1 = base|new → echoes req/s
+  local name=$1 jar
+  if [[ $name == base ]]; then jar="$BASE_TREE/proxy-server/target/transship.jar"; else jar="$NEW_JAR"; fi
+  rm -rf "$TMP/$name"
+  start_proxy "$name" "$jar"
+  curl -fs -H "$ACCEPT" "http://127.0.0.1:$PORT$URL_PATH" >/dev/null   # cache the manifest
+  wrk -t1 -c"$CONNS" -d3s -H "$ACCEPT" "http://127.0.0.1:$PORT$URL_PATH" >/dev/null  # warm the JIT
+  measure "$PORT"
+  kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
+}
 base_runs=(); new_runs=()
-for r in $(seq "$ROUNDS"); do   # interleaved, so drift hits both
-  base_runs+=("$(measure $BASE_PORT)"); new_runs+=("$(measure $NEW_PORT)")
-  log "round $r: base ${base_runs[-1]} req/s, new ${new_runs[-1]} req/s"
+for r in $(seq "$ROUNDS"); do
+  if (( r % 2 )); then order=(base new); else order=(new base); fi
+  for name in "${order[@]}"; do
+    v=$(run_one "$name")
+    if [[ $name == base ]]; then base_runs+=("$v"); else new_runs+=("$v"); fi
+  done
+  log "round $r (${order[*]}): base ${base_runs[-1]} req/s, new ${new_runs[-1]} req/s"
 done
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
 B=$(best "${base_runs[@]}"); N=$(best "${new_runs[@]}")
 
 # --- resolve wall time ------------------------------------------------------------------------
+if [[ $RESOLVES -eq 0 ]]; then
+  echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) load=$(cut -d' ' -f1 /proc/loadavg) log=$LOG_LEVEL: cached manifest GET base $B req/s, new $N req/s, new/base $(awk -v a="$N" -v b="$B" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$OUT/results.txt"
+  exit 0
+fi
 IMAGE=lab/bench/app:latest
 time_resolve() { # $1 = repo dir whose bin/transship to run, $2 admin port; prints median ms
   local ms=()
@@ -98,6 +112,8 @@ time_resolve() { # $1 = repo dir whose bin/transship to run, $2 admin port; prin
   done
   printf '%s\n' "${ms[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
+start_proxy base "$BASE_TREE/proxy-server/target/transship.jar"; BASE_ADMIN=$ADMIN
+start_proxy new "$NEW_JAR"; NEW_ADMIN=$ADMIN
 # the base tree's find-jdk has no cache; the new one fills its cache on the first call
 "$REPO/bin/find-jdk" >/dev/null
 RB=$(time_resolve "$BASE_TREE" "$BASE_ADMIN")
@@ -108,7 +124,7 @@ FN=$( { t0=$(date +%s%N); "$REPO/bin/find-jdk" >/dev/null; t1=$(date +%s%N); ech
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 {
   echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)"
-  echo "cached manifest GET, wrk -c$CONNS ${DURATION}s x$ROUNDS (best): base $B req/s, new $N req/s, new/base $(ratio "$N" "$B")"
+  echo "cached manifest GET (log $LOG_LEVEL), wrk -c$CONNS ${DURATION}s x$ROUNDS (best): base $B req/s, new $N req/s, new/base $(ratio "$N" "$B")"
   echo "transship resolve wall time (median of $RESOLVES): base ${RB} ms, new ${RN} ms, new/base $(ratio "$RN" "$RB")"
   echo "bin/find-jdk alone: base ${FB} ms, new ${FN} ms (cached)"
 } | tee -a "$OUT/results.txt"

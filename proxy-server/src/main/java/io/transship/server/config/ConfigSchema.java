@@ -219,6 +219,9 @@ public final class ConfigSchema {
   }
 
   private static String firstKey(Node schema, String path) {
+    if (schema.children.containsKey("url")) {
+      return path + ".url"; // an upstream: the one key it can't do without
+    }
     Set<String> keys = new TreeSet<>();
     collect(schema, path, keys);
     return keys.isEmpty() ? path : keys.iterator().next();

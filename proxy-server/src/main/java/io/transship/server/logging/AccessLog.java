@@ -53,8 +53,8 @@ public final class AccessLog {
     if (incoming != null && SANE_ID.matcher(incoming).matches()) {
       return incoming;
     }
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    return String.format("%016x", random.nextLong());
+    String hex = Long.toHexString(ThreadLocalRandom.current().nextLong());
+    return hex.length() == 16 ? hex : "0".repeat(16 - hex.length()) + hex;
   }
 
   public static void log(Entry e) {
@@ -92,6 +92,10 @@ public final class AccessLog {
             .append('"');
     if (e.aborted() != null) {
       line.append(" aborted=\"").append(LogText.escape(e.aborted())).append('"');
+    }
+    if (!LogFormat.isJson()) {
+      ACCESS.info(line.toString()); // text: the line is the event; no key/value pairs to build
+      return;
     }
     var event =
         ACCESS

@@ -17,13 +17,20 @@ import org.slf4j.LoggerFactory;
  * line whose key/value pairs ({@code kvpList}) carry the access log's fields.
  */
 public final class LogFormat {
+  private static volatile boolean json;
+
   private LogFormat() {}
+
+  /** Whether events are written as JSON (their key/value pairs are then worth building). */
+  public static boolean isJson() {
+    return json;
+  }
 
   /** Applies the {@code log} section of the configuration. */
   public static void apply(JsonNode log) {
     String format = log.path("format").asText("text");
     switch (format) {
-      case "text" -> {}
+      case "text" -> json = false; // the pattern of logback.xml stays in place
       case "json" -> useJson();
       default -> throw new ConfigException("log.format must be text or json, got '" + format + "'");
     }
@@ -33,6 +40,7 @@ public final class LogFormat {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
       return;
     }
+    json = true;
     var root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     Iterator<Appender<ILoggingEvent>> appenders = root.iteratorForAppenders();
     while (appenders.hasNext()) {
@@ -43,7 +51,8 @@ public final class LogFormat {
         encoder.setWithNanoseconds(false);
         encoder.setWithContext(false);
         encoder.setWithArguments(false);
-        encoder.setWithMessage(false);
+        encoder.setWithMessage(false); // the {} template; the formatted one is kept
+        encoder.setWithFormattedMessage(true);
         encoder.start();
         console.stop();
         console.setEncoder(encoder);

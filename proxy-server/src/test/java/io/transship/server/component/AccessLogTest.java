@@ -220,6 +220,7 @@ class AccessLogTest {
               null));
     } finally {
       System.setOut(stdout);
+      LogFormat.apply(new ObjectMapper().readTree("{\"format\":\"text\"}"));
       console.stop();
       console.setEncoder(text);
       if (text instanceof PatternLayoutEncoder pattern) {
@@ -230,6 +231,9 @@ class AccessLogTest {
     String[] out = captured.toString(StandardCharsets.UTF_8).strip().split("\n");
     JsonNode event = new ObjectMapper().readTree(out[out.length - 1]);
     assertThat(event.path("loggerName").asText()).isEqualTo("transship.access");
+    assertThat(event.path("level").asText()).isEqualTo("INFO");
+    assertThat(event.path("formattedMessage").asText())
+        .startsWith("10.0.0.1 GET \"/v2/x\" 200 42B");
     java.util.Map<String, String> fields = new java.util.HashMap<>();
     for (JsonNode kv : event.path("kvpList")) {
       kv.fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText()));
