@@ -66,9 +66,16 @@ YAML
 
 URL_PATH=/v2/lab/bench/app/manifests/latest
 ACCEPT='Accept: application/vnd.oci.image.manifest.v1+json'
-measure() { # prints req/s of one wrk run against $PORT
-  wrk -t1 -c"$CONNS" -d"${DURATION}s" -H "$ACCEPT" "http://127.0.0.1:$1$URL_PATH" \
-    | awk '/Requests\/sec/{print $2}'
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() { # $1 port, $2 server pid → prints "req/s cpu-µs-per-request" of one wrk run
+  local before after out
+  before=$(cpu_ticks "$2")
+  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" -H "$ACCEPT" "http://127.0.0.1:$1$URL_PATH")
+  after=$(cpu_ticks "$2")
+  awk -v ticks=$((after - before)) -v hz="$CLK_TCK" '
+    / requests in /{n=$1} /Requests\/sec/{r=$2}
+    END{printf "%s %.1f\n", r, ticks / hz * 1e6 / n}' <<<"$out"
 }
 
 # one proxy at a time (a second idle JVM competes for 2 cores with GC and JIT threads), in ABBA
@@ -80,24 +87,27 @@ run_one() { # $1 = base|new → echoes req/s
   start_proxy "$name" "$jar"
   curl -fs -H "$ACCEPT" "http://127.0.0.1:$PORT$URL_PATH" >/dev/null   # cache the manifest
   wrk -t1 -c"$CONNS" -d3s -H "$ACCEPT" "http://127.0.0.1:$PORT$URL_PATH" >/dev/null  # warm the JIT
-  measure "$PORT"
+  measure "$PORT" "${PIDS[-1]}"
   kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
 }
-base_runs=(); new_runs=()
+base_runs=(); new_runs=(); base_cpu=(); new_cpu=(); ratios=()
 for r in $(seq "$ROUNDS"); do
   if (( r % 2 )); then order=(base new); else order=(new base); fi
   for name in "${order[@]}"; do
-    v=$(run_one "$name")
-    if [[ $name == base ]]; then base_runs+=("$v"); else new_runs+=("$v"); fi
+    read -r v c <<<"$(run_one "$name")"
+    if [[ $name == base ]]; then base_runs+=("$v"); base_cpu+=("$c"); else new_runs+=("$v"); new_cpu+=("$c"); fi
   done
-  log "round $r (${order[*]}): base ${base_runs[-1]} req/s, new ${new_runs[-1]} req/s"
+  ratios+=("$(awk -v a="${new_runs[-1]}" -v b="${base_runs[-1]}" 'BEGIN{printf "%.2f", a/b}')")
+  log "round $r (${order[*]}): base ${base_runs[-1]} req/s ${base_cpu[-1]} µs CPU/req, new ${new_runs[-1]} req/s ${new_cpu[-1]} µs CPU/req, new/base ${ratios[-1]}"
 done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+BC=$(median "${base_cpu[@]}"); NC=$(median "${new_cpu[@]}"); MR=$(median "${ratios[@]}")
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
 B=$(best "${base_runs[@]}"); N=$(best "${new_runs[@]}")
 
 # --- resolve wall time ------------------------------------------------------------------------
 if [[ $RESOLVES -eq 0 ]]; then
-  echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) load=$(cut -d' ' -f1 /proc/loadavg) log=$LOG_LEVEL: cached manifest GET base $B req/s, new $N req/s, new/base $(awk -v a="$N" -v b="$B" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$OUT/results.txt"
+  echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) load=$(cut -d' ' -f1 /proc/loadavg) log=$LOG_LEVEL: cached manifest GET best base $B req/s, new $N req/s, new/base $(awk -v a="$N" -v b="$B" 'BEGIN{printf "%.2f", a/b}'); median per-round new/base $MR; median CPU/request base $BC µs, new $NC µs, new/base $(awk -v a="$NC" -v b="$BC" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$OUT/results.txt"
   exit 0
 fi
 IMAGE=lab/bench/app:latest
@@ -124,7 +134,8 @@ FN=$( { t0=$(date +%s%N); "$REPO/bin/find-jdk" >/dev/null; t1=$(date +%s%N); ech
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 {
   echo "ops benchmark $(date -u +%FT%TZ) base=$BASE new=$(git -C "$REPO" rev-parse --short HEAD) cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)"
-  echo "cached manifest GET (log $LOG_LEVEL), wrk -c$CONNS ${DURATION}s x$ROUNDS (best): base $B req/s, new $N req/s, new/base $(ratio "$N" "$B")"
+  echo "cached manifest GET (log $LOG_LEVEL), wrk -c$CONNS ${DURATION}s x$ROUNDS: best base $B req/s, new $N req/s, new/base $(ratio "$N" "$B"); median per-round new/base $MR"
+  echo "server CPU per cached manifest GET (median): base $BC µs, new $NC µs, new/base $(ratio "$NC" "$BC")"
   echo "transship resolve wall time (median of $RESOLVES): base ${RB} ms, new ${RN} ms, new/base $(ratio "$RN" "$RB")"
   echo "bin/find-jdk alone: base ${FB} ms, new ${FN} ms (cached)"
 } | tee -a "$OUT/results.txt"
