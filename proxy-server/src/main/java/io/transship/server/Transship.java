@@ -64,10 +64,21 @@ public final class Transship implements AutoCloseable {
     InetSocketAddress adminListen = address(config.adminListen(), "admin.listen");
     Path root = config.storage().root().toAbsolutePath().normalize();
     StorageRoot claimed = StorageRoot.claim(root);
+    java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
     try {
-      return start(config, listen, adminListen, root, claimed);
+      return start(config, listen, adminListen, root, claimed, opened);
     } catch (IOException | InterruptedException | RuntimeException e) {
+      for (AutoCloseable resource : opened) {
+        try {
+          resource.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
       claimed.close();
+      if (e instanceof BindException bind) {
+        throw new StartupException(bindAdvice(bind.getMessage()), 1);
+      }
       throw e;
     }
   }
@@ -77,7 +88,8 @@ public final class Transship implements AutoCloseable {
       InetSocketAddress listen,
       InetSocketAddress adminListen,
       Path root,
-      StorageRoot claimed)
+      StorageRoot claimed,
+      java.util.Deque<AutoCloseable> opened)
       throws IOException, InterruptedException {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(prometheus);
@@ -88,11 +100,13 @@ public final class Transship implements AutoCloseable {
     new FileDescriptorMetrics().bindTo(prometheus);
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(prometheus);
+    opened.push(gc);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
     metrics.buildInfo(Versions.version());
     config.upstreams().keySet().forEach(metrics::upstream);
     StorageSetup storage = StorageFactory.create(config.storage(), metrics);
     ObjectStore store = storage.store();
+    opened.push(store);
     metrics.gauge(
         "transship.storage.available",
         "1 while storage is usable, 0 while transship serves pass-through",
@@ -106,54 +120,45 @@ public final class Transship implements AutoCloseable {
             config.tagTtl(),
             config.conversion(),
             metrics);
+    opened.push(service);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
-    HttpServer server;
-    try {
-      server =
-          HttpServer.start(
-              listen,
-              adminListen,
-              router,
-              service,
-              new AdminEndpoints() {
-                @Override
-                public String scrape() {
-                  return prometheus.scrape();
-                }
+    HttpServer server =
+        HttpServer.start(
+            listen,
+            adminListen,
+            router,
+            service,
+            new AdminEndpoints() {
+              @Override
+              public String scrape() {
+                return prometheus.scrape();
+              }
 
-                @Override
-                public String notReadyReason() {
-                  return storageProblem(root);
-                }
+              @Override
+              public String notReadyReason() {
+                return storageProblem(root);
+              }
 
-                @Override
-                public String degradedReason() {
-                  String problem = storage.problem().get();
-                  return problem.isEmpty()
-                      ? ""
-                      : "storage unavailable (" + problem + "): serving pass-through";
-                }
+              @Override
+              public String degradedReason() {
+                String problem = storage.problem().get();
+                return problem.isEmpty()
+                    ? ""
+                    : "storage unavailable (" + problem + "): serving pass-through";
+              }
 
-                @Override
-                public String resolve(String image, String format) {
-                  return admin.resolve(image, format);
-                }
+              @Override
+              public String resolve(String image, String format) {
+                return admin.resolve(image, format);
+              }
 
-                @Override
-                public void warm(
-                    String image,
-                    String format,
-                    List<String> platforms,
-                    Consumer<String> progress) {
-                  admin.warm(image, format, platforms, progress);
-                }
-              });
-    } catch (BindException e) {
-      service.close();
-      store.close();
-      throw new StartupException(bindAdvice(e.getMessage()), 1);
-    }
+              @Override
+              public void warm(
+                  String image, String format, List<String> platforms, Consumer<String> progress) {
+                admin.warm(image, format, platforms, progress);
+              }
+            });
     LOG.info(StartLine.of(config, root, server.port(), server.adminPort()));
     return new Transship(store, service, server, claimed, gc);
   }

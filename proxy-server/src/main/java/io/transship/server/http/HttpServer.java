@@ -2,6 +2,7 @@ package io.transship.server.http;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -52,87 +53,72 @@ public final class HttpServer implements AutoCloseable {
             epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    this.registryChannel =
-        bind(
-            new ServerBootstrap()
-                .group(group)
-                .channel(channelType)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(
-                    ChannelOption.WRITE_BUFFER_WATER_MARK,
-                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(
-                    new ChannelInitializer<SocketChannel>() {
-                      @Override
-                      protected void initChannel(SocketChannel ch) {
-                        ch.pipeline()
-                            .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
-                            .addLast(new IdleCloser())
-                            .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
-                            .addLast(new ChunkedWriteHandler())
-                            .addLast(
-                                new RegistryHandler(router, service, service.metrics(), workers));
-                      }
-                    }),
-            listen,
-            "listen");
-    Channel adminBound;
-    try {
-      adminBound =
-          bind(
-              new ServerBootstrap()
-                  .group(group)
-                  .channel(channelType)
-                  .childHandler(
-                      new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                          ch.pipeline()
-                              .addLast(new HttpServerCodec())
-                              .addLast(new HttpObjectAggregator(64 * 1024))
-                              .addLast(new AdminHandler(endpoints, workers));
-                        }
-                      }),
-              admin,
-              "admin.listen");
-    } catch (BindException | RuntimeException e) {
-      registryChannel.close().syncUninterruptibly();
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-      throw e;
-    }
-    this.adminChannel = adminBound;
+    ChannelFuture registryBind =
+        new ServerBootstrap()
+            .group(group)
+            .channel(channelType)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                        .addLast(new IdleCloser())
+                        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADERS, 64 * 1024))
+                        .addLast(new ChunkedWriteHandler())
+                        .addLast(new RegistryHandler(router, service, service.metrics(), workers));
+                  }
+                })
+            .bind(listen);
+    this.registryChannel = bound(registryBind, listen, "listen");
+    ChannelFuture adminBind =
+        new ServerBootstrap()
+            .group(group)
+            .channel(channelType)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(new HttpServerCodec())
+                        .addLast(new HttpObjectAggregator(64 * 1024))
+                        .addLast(new AdminHandler(endpoints, workers));
+                  }
+                })
+            .bind(admin);
+    this.adminChannel = bound(adminBind, admin, "admin.listen");
   }
 
   /**
-   * Binds one listener. A failure becomes a {@link BindException} whose message names the listener
-   * (its config key), the address and the reason, e.g. {@code listen 0.0.0.0:5000: address already
-   * in use}, instead of Netty's {@code bind(..) failed with error(-98)}.
+   * Waits for a bind. A failure becomes a {@link BindException} whose message names the listener
+   * (its config key), the address and the reason — {@code listen 0.0.0.0:5000: Address already in
+   * use} instead of Netty's {@code bind(..) failed with error(-98)} — after releasing what was
+   * already bound.
    */
-  private Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key)
+  private Channel bound(ChannelFuture bind, InetSocketAddress address, String key)
       throws InterruptedException, BindException {
-    try {
-      return bootstrap.bind(address).sync().channel();
-    } catch (InterruptedException e) {
-      throw e;
-    } catch (Exception e) {
-      if (e instanceof java.io.IOException
-          || e instanceof java.nio.channels.UnresolvedAddressException) {
-        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int colon = reason.lastIndexOf(": ");
-        if (reason.startsWith("bind(") && colon > 0) {
-          reason = reason.substring(colon + 2); // "bind(..) failed with error(-98): Address..."
-        }
-        BindException failure =
-            new BindException(
-                key + " " + address.getHostString() + ":" + address.getPort() + ": " + reason);
-        if (registryChannel == null) {
-          group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        throw failure;
-      }
-      throw e;
+    bind.await();
+    if (bind.isSuccess()) {
+      return bind.channel();
     }
+    Throwable cause = bind.cause();
+    String reason =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    int colon = reason.lastIndexOf(": ");
+    if (reason.startsWith("bind(") && colon > 0) {
+      reason = reason.substring(colon + 2); // "bind(..) failed with error(-98): Address..."
+    }
+    if (registryChannel != null) {
+      registryChannel.close().syncUninterruptibly();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    throw new BindException(
+        key + " " + address.getHostString() + ":" + address.getPort() + ": " + reason);
   }
 
   /** Binds both listeners; returns once they accept connections. */
