@@ -386,7 +386,9 @@ class ZstdIT {
           .as("last line of warm:\n%s", warm.describe())
           .matches("sha256:[0-9a-f]{64}");
       assertThat(
-              warm.stderr().lines().filter(l -> l.strip().startsWith("layer") && l.endsWith("done")))
+              warm.stderr()
+                  .lines()
+                  .filter(l -> l.strip().startsWith("layer") && l.endsWith("done")))
           .as("converted-layer lines of warm:\n%s", warm.stderr())
           .hasSize(images.appLayers().size());
 
