@@ -59,7 +59,8 @@ class OpsIT {
         .contains("transship ")
         .contains("listen 127.0.0.1:" + proxy.port())
         .contains("storage " + proxy.dataDir())
-        .contains("upstreams [lab=" + registry.url())
+        .contains("upstreams [docker.io=https://registry-1.docker.io") // config order
+        .contains("lab=" + registry.url() + " (none)], default lab")
         .contains("codecs: inflate ");
   }
 
