@@ -378,13 +378,18 @@ class ZstdIT {
 
       Cmd.Result warm = fresh.cli("warm", APP + ":v1", "--format", "zstd").run();
       assertThat(warm.exitCode()).as("warm exit code:\n%s", warm.describe()).isZero();
+      // output contract: stdout is the result alone (one digest), progress goes to stderr
       List<String> lines = warm.stdout().strip().lines().toList();
       String warmed = lines.getLast().strip();
+      assertThat(lines).as("stdout of warm:\n%s", warm.describe()).hasSize(1);
       assertThat(warmed)
           .as("last line of warm:\n%s", warm.describe())
           .matches("sha256:[0-9a-f]{64}");
-      assertThat(lines.stream().filter(l -> l.strip().startsWith("layer") && l.endsWith("done")))
-          .as("converted-layer lines of warm:\n%s", warm.stdout())
+      assertThat(
+              warm.stderr()
+                  .lines()
+                  .filter(l -> l.strip().startsWith("layer") && l.endsWith("done")))
+          .as("converted-layer lines of warm:\n%s", warm.stderr())
           .hasSize(images.appLayers().size());
 
       Cmd.Result resolve = fresh.cli("resolve", APP + ":v1", "--format", "zstd").run();

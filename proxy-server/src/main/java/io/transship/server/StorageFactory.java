@@ -1,6 +1,7 @@
 package io.transship.server;
 
 import io.transship.server.config.TransshipConfig;
+import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.StorageSetup;
 import io.transship.storage.BoundedObjectStore;
 import io.transship.storage.CachedObjectStore;
@@ -21,10 +22,13 @@ final class StorageFactory {
 
   private StorageFactory() {}
 
-  static StorageSetup create(TransshipConfig.StorageConfig config) throws IOException {
+  static StorageSetup create(TransshipConfig.StorageConfig config, ProxyMetrics metrics)
+      throws IOException {
     Path root = config.root().toAbsolutePath().normalize();
     BoundedObjectStore local =
         new BoundedObjectStore(new FilesystemObjectStore(root), config.maxBytes());
+    metrics.cache(local::contentBytes, local::contentObjects, local.maxBytes());
+    local.addEvictionListener((key, bytes) -> metrics.evicted(bytes));
     Path spool = root.resolve(FilesystemObjectStore.TMP_DIR);
     TransshipConfig.S3Settings s3 = config.s3();
     if (s3 == null) {

@@ -1,10 +1,17 @@
 package io.transship.server;
 
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.transship.server.cli.Versions;
 import io.transship.server.config.FileWatcher;
+import io.transship.server.config.HostPort;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
 import io.transship.server.http.HttpServer;
@@ -16,6 +23,8 @@ import io.transship.server.service.StorageSetup;
 import io.transship.server.upstream.RegistryClients;
 import io.transship.storage.ObjectStore;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,29 +42,79 @@ public final class Transship implements AutoCloseable {
   private final HttpServer server;
   private final FileWatcher watcher;
   private final AutoCloseable acme;
+  private final StorageRoot root;
+  private final JvmGcMetrics gc;
 
   private Transship(
       ObjectStore store,
       RegistryService service,
       HttpServer server,
       FileWatcher watcher,
-      AutoCloseable acme) {
+      AutoCloseable acme,
+      StorageRoot root,
+      JvmGcMetrics gc) {
     this.store = store;
     this.service = service;
     this.server = server;
     this.watcher = watcher;
     this.acme = acme;
+    this.root = root;
+    this.gc = gc;
   }
 
-  /** Starts the proxy; returns once both listeners accept connections. */
+  /**
+   * Starts the proxy; returns once both listeners accept connections. A start that can't go on
+   * (listen address, storage root, lock) throws a {@link StartupException} with a one-line reason.
+   */
   public static Transship start(TransshipConfig config) throws IOException, InterruptedException {
+    InetSocketAddress listen =
+        config.listen() == null ? null : address(config.listen(), "listen"); // "": TLS only
+    InetSocketAddress adminListen = address(config.adminListen(), "admin.listen");
+    Path root = config.storage().root().toAbsolutePath().normalize();
+    StorageRoot claimed = StorageRoot.claim(root);
+    java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
+    try {
+      return start(config, listen, adminListen, root, claimed, opened);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      for (AutoCloseable resource : opened) {
+        try {
+          resource.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      claimed.close();
+      if (e instanceof BindException bind) {
+        throw new StartupException(bindAdvice(bind.getMessage()), 1);
+      }
+      throw e;
+    }
+  }
+
+  private static Transship start(
+      TransshipConfig config,
+      InetSocketAddress listen,
+      InetSocketAddress adminListen,
+      Path root,
+      StorageRoot claimed,
+      java.util.Deque<AutoCloseable> opened)
+      throws IOException, InterruptedException {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(prometheus);
     new JvmThreadMetrics().bindTo(prometheus);
+    new ClassLoaderMetrics().bindTo(prometheus);
+    new ProcessorMetrics().bindTo(prometheus);
+    new UptimeMetrics().bindTo(prometheus);
+    new FileDescriptorMetrics().bindTo(prometheus);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(prometheus);
+    opened.push(gc);
     ProxyMetrics metrics = new ProxyMetrics(prometheus);
-    Path root = config.storage().root().toAbsolutePath().normalize();
-    StorageSetup storage = StorageFactory.create(config.storage());
+    metrics.buildInfo(Versions.version());
+    config.upstreams().keySet().forEach(metrics::upstream);
+    StorageSetup storage = StorageFactory.create(config.storage(), metrics);
     ObjectStore store = storage.store();
+    opened.push(store);
     metrics.gauge(
         "transship.storage.available",
         "1 while storage is usable, 0 while transship serves pass-through",
@@ -70,6 +129,7 @@ public final class Transship implements AutoCloseable {
             config.conversion(),
             metrics,
             config.maxBlobBytes());
+    opened.push(service);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
     FileWatcher watcher = new FileWatcher();
@@ -78,14 +138,12 @@ public final class Transship implements AutoCloseable {
       edge = EdgeFactory.create(config, router, prometheus, watcher, store);
     } catch (RuntimeException e) {
       watcher.close();
-      service.close();
-      store.close();
       throw e;
     }
     HttpServer server =
         HttpServer.start(
-            config.listen() == null ? null : config.listen().toSocketAddress(),
-            config.adminListen().toSocketAddress(),
+            listen,
+            adminListen,
             router,
             service,
             new AdminEndpoints() {
@@ -124,14 +182,54 @@ public final class Transship implements AutoCloseable {
       edge.acme().start(config.edge().tls().acme().checkInterval());
     }
     LOG.info(
-        "transship listening on {}{} (admin {}), storage {}, upstreams {}, default {}",
-        config.listen() == null ? "(no plain HTTP)" : config.listen(),
-        config.edge().tls() == null ? "" : ", https " + config.edge().tls().listen(),
-        config.adminListen(),
-        root,
-        config.upstreams().keySet(),
-        config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server, watcher, edge.acme());
+        StartLine.of(config, root, server.port(), server.adminPort())
+            + (server.tlsPort() < 0 ? "" : ", https on " + server.tlsPort()));
+    return new Transship(store, service, server, watcher, edge.acme(), claimed, gc);
+  }
+
+  /** The socket address of a listen setting; an unresolvable host is a one-line error. */
+  private static InetSocketAddress address(HostPort hostPort, String key) {
+    InetSocketAddress address = hostPort.toSocketAddress();
+    if (address.isUnresolved()) {
+      throw new StartupException(
+          key
+              + " "
+              + hostPort
+              + ": cannot resolve host '"
+              + hostPort.host()
+              + "'; use an IP address (0.0.0.0 for all, [::] for IPv6) or a name this machine"
+              + " resolves ("
+              + key
+              + ": or "
+              + envOf(key)
+              + ")",
+          1);
+    }
+    return address;
+  }
+
+  /** A bind failure, with what to change. */
+  static String bindAdvice(String failure) {
+    String key = failure.startsWith("admin.listen") ? "admin.listen" : "listen";
+    String fix = "set " + key + ": in the config or " + envOf(key);
+    String lower = failure.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("address already in use")) {
+      return failure
+          + " — another process (a local registry?) has this port; "
+          + fix
+          + " to another port";
+    }
+    if (lower.contains("permission denied")) {
+      return failure + " — ports below 1024 need privileges; " + fix + " to a port >= 1024";
+    }
+    if (lower.contains("cannot assign requested address")) {
+      return failure + " — that address is not on this machine; " + fix;
+    }
+    return failure + "; " + fix;
+  }
+
+  private static String envOf(String key) {
+    return key.equals("listen") ? "TRANSSHIP_LISTEN" : "TRANSSHIP_ADMIN__LISTEN";
   }
 
   private static String storageProblem(Path root) {
@@ -159,16 +257,21 @@ public final class Transship implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    if (acme != null) {
-      try {
-        acme.close();
-      } catch (Exception e) {
-        LOG.debug("stopping ACME renewals failed", e);
+    try {
+      if (acme != null) {
+        try {
+          acme.close();
+        } catch (Exception e) {
+          LOG.debug("stopping ACME renewals failed", e);
+        }
       }
+      watcher.close();
+      server.close();
+      service.close();
+      store.close();
+    } finally {
+      gc.close();
+      root.close();
     }
-    watcher.close();
-    server.close();
-    service.close();
-    store.close();
   }
 }

@@ -58,7 +58,7 @@ public final class BoundedObjectStore implements LocalObjectStore {
       }
     }
     present.sort(Comparator.comparing(ObjectInfo::lastModified));
-    List<String> evicted;
+    List<Map.Entry<String, Long>> evicted;
     synchronized (lock) {
       for (ObjectInfo info : present) {
         lru.put(info.key(), info.size());
@@ -241,7 +241,7 @@ public final class BoundedObjectStore implements LocalObjectStore {
     if (StorageKeys.kindOf(key) != ContentKind.CONTENT) {
       return;
     }
-    List<String> evicted;
+    List<Map.Entry<String, Long>> evicted;
     synchronized (lock) {
       Long previous = lru.put(key, size);
       contentBytes += size - (previous == null ? 0 : previous);
@@ -251,11 +251,11 @@ public final class BoundedObjectStore implements LocalObjectStore {
   }
 
   /** Deletes least recently used content until within bounds, sparing {@code keep}. */
-  private List<String> evictLocked(String keep) {
+  private List<Map.Entry<String, Long>> evictLocked(String keep) {
     if (maxBytes <= 0 || contentBytes <= maxBytes) {
       return List.of();
     }
-    List<String> evicted = new ArrayList<>();
+    List<Map.Entry<String, Long>> evicted = new ArrayList<>();
     Iterator<Map.Entry<String, Long>> it = lru.entrySet().iterator();
     while (contentBytes > maxBytes && it.hasNext()) {
       Map.Entry<String, Long> eldest = it.next();
@@ -272,7 +272,7 @@ public final class BoundedObjectStore implements LocalObjectStore {
       it.remove();
       contentBytes -= eldest.getValue();
       evictions++;
-      evicted.add(key);
+      evicted.add(Map.entry(key, eldest.getValue()));
       LOG.debug(
           "evicted {} ({} bytes), {} of {} bytes used",
           key,
@@ -283,11 +283,12 @@ public final class BoundedObjectStore implements LocalObjectStore {
     return evicted;
   }
 
-  private void notifyEvicted(List<String> keys) {
-    for (String key : keys) {
+  private void notifyEvicted(List<Map.Entry<String, Long>> evicted) {
+    for (Map.Entry<String, Long> entry : evicted) {
+      String key = entry.getKey();
       for (EvictionListener listener : listeners) {
         try {
-          listener.evicted(key);
+          listener.evicted(key, entry.getValue());
         } catch (RuntimeException e) {
           LOG.warn("eviction listener failed for {}: {}", key, e.toString());
         }

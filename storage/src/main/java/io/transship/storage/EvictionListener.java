@@ -1,10 +1,13 @@
 package io.transship.storage;
 
 /**
- * Told by {@link BoundedObjectStore} about every object it evicted, so in-memory caches in front of
- * the store drop what the store no longer holds.
+ * Told by {@link BoundedObjectStore} about every object it evicted, after the file is gone and
+ * outside the store's lock, so in-memory caches in front of the store drop what the store no longer
+ * holds and metrics count what left.
  */
 @FunctionalInterface
 public interface EvictionListener {
-  void evicted(String key);
+  EvictionListener NONE = (key, bytes) -> {};
+
+  void evicted(String key, long bytes);
 }

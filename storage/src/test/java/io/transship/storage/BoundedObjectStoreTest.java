@@ -76,7 +76,7 @@ class BoundedObjectStoreTest extends ObjectStoreContract {
   void listenersHearOfEveryEvictionAfterTheFileIsGone() throws IOException {
     BoundedObjectStore bounded = bounded(200);
     List<String> heard = new ArrayList<>();
-    bounded.addEvictionListener(key -> {
+    bounded.addEvictionListener((key, bytes) -> {
       heard.add(key);
       assertThat(root().resolve(key)).doesNotExist();
     });

@@ -20,15 +20,17 @@ final class AdminClient {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  AdminClient(String base) {
-    this(base, null);
-  }
-
-  /**
-   * @param token the admin token sent as {@code Authorization: Bearer}, or null
-   */
+  /** {@code token}: sent as a bearer token when not null (admin token of the proxy). */
   AdminClient(String base, String token) {
-    this.base = URI.create(base.replaceAll("/+$", ""));
+    try {
+      this.base = URI.create(base.replaceAll("/+$", ""));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("admin URL '" + base + "' is not a URL");
+    }
+    if (this.base.getScheme() == null || this.base.getHost() == null) {
+      throw new IllegalArgumentException(
+          "admin URL '" + base + "' needs http://host:port, e.g. http://127.0.0.1:5001");
+    }
     this.token = token;
   }
 
@@ -40,15 +42,14 @@ final class AdminClient {
             .filter(e -> e.getValue() != null)
             .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
             .collect(Collectors.joining("&"));
-    HttpRequest.Builder builder =
+    HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base + path + (q.isEmpty() ? "" : "?" + q)))
             .method(method, HttpRequest.BodyPublishers.noBody());
     if (token != null) {
-      builder.header("Authorization", "Bearer " + token);
+      request.header("Authorization", "Bearer " + token);
     }
-    HttpRequest request = builder.build();
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (java.net.ConnectException e) {
       throw new IOException("cannot reach the admin port at " + base + " (is transship running?)");
     } catch (InterruptedException e) {

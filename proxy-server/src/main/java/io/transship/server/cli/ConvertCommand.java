@@ -34,7 +34,7 @@ public final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "zstd", description = "zstd (default)")
   String format;
 
-  @Option(names = "--level", defaultValue = "3", description = "zstd level (default 3)")
+  @Option(names = "--level", defaultValue = "3", description = "zstd level, 1-19 (default 3)")
   int level;
 
   @Option(
@@ -49,6 +49,11 @@ public final class ConvertCommand implements Callable<Integer> {
       System.err.println("transship: only --format zstd is supported offline");
       return 2;
     }
+    if (level < 1 || level > 19) {
+      // the range conversion.zstd-level allows: the proxy can serve what convert produces
+      System.err.println("transship: --level must be between 1 and 19, got " + level);
+      return 2;
+    }
     ZstdOptions defaults = ZstdOptions.defaults();
     ZstdTranscoder transcoder =
         new ZstdTranscoder(new ZstdOptions(level, threads > 0 ? threads : defaults.workers()));
@@ -59,6 +64,11 @@ public final class ConvertCommand implements Callable<Integer> {
     if (Files.isDirectory(input)) {
       new LayoutConversion(transcoder).convert(input, output);
       return 0;
+    }
+    String problem = LayerFiles.problemOf(input);
+    if (problem != null) {
+      System.err.println("transship: " + problem);
+      return 2;
     }
     TranscodeResult result = convertFile(transcoder, input, output);
     System.out.printf(

@@ -27,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Converts every image of an OCI image layout (image spec v1.1, "OCI Image Layout") into a new
@@ -55,12 +54,12 @@ final class LayoutConversion {
       throw new IOException(input + " is not an OCI image layout (no index.json)");
     }
     Files.createDirectories(output.resolve("blobs/sha256"));
-    copyBlobs();
     Files.writeString(output.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
     ObjectNode index = (ObjectNode) JSON.readTree(input.resolve("index.json").toFile());
     ArrayNode entries = (ArrayNode) index.path("manifests");
     for (JsonNode entry : entries) {
-      ManifestDocument converted = convertManifest(Digest.parse(entry.path("digest").asText()));
+      String sourceDigest = entry.path("digest").asText();
+      ManifestDocument converted = convertManifest(Digest.parse(sourceDigest));
       ObjectNode descriptor = (ObjectNode) entry;
       descriptor.put("mediaType", converted.mediaType());
       descriptor.put("digest", converted.digest().toString());
@@ -68,10 +67,13 @@ final class LayoutConversion {
       System.out.printf(
           "%s %s -> %s%n",
           entry.path("annotations").path("org.opencontainers.image.ref.name").asText("(untagged)"),
-          shortOf(entry.path("digest").asText()),
+          shortOf(sourceDigest),
           converted.digest());
     }
     Files.write(output.resolve("index.json"), JSON.writeValueAsBytes(index));
+    for (JsonNode entry : entries) {
+      copyReachable(entry);
+    }
   }
 
   private ManifestDocument convertManifest(Digest digest) throws IOException {
@@ -159,14 +161,35 @@ final class LayoutConversion {
     return converted;
   }
 
-  private void copyBlobs() throws IOException {
-    Path blobs = in.resolve("blobs/sha256");
-    try (Stream<Path> files = Files.list(blobs)) {
-      for (Path file : files.toList()) {
-        Path target = out.resolve("blobs/sha256").resolve(file.getFileName());
-        if (!Files.exists(target)) {
-          Files.copy(file, target);
-        }
+  /**
+   * Copies into the output what a descriptor references and the output lacks (unconverted
+   * manifests, configs, layers kept as they were, attestations), following manifests and indexes:
+   * the output layout holds only blobs reachable from its {@code index.json}.
+   */
+  private void copyReachable(JsonNode descriptor) throws IOException {
+    if (!descriptor.path("digest").isTextual()) {
+      return;
+    }
+    Digest digest = Digest.parse(descriptor.path("digest").asText());
+    Path target = blob(out, digest);
+    if (!Files.exists(target)) {
+      Path source = blob(in, digest);
+      if (!Files.exists(source)) {
+        return; // not in the input either (e.g. a platform that was not pulled)
+      }
+      Files.copy(source, target);
+    }
+    String mediaType = descriptor.path("mediaType").asText();
+    if (MediaTypes.isIndex(mediaType)
+        || MediaTypes.OCI_MANIFEST.equals(mediaType)
+        || MediaTypes.DOCKER_MANIFEST.equals(mediaType)) {
+      JsonNode json = JSON.readTree(target.toFile());
+      copyReachable(json.path("config"));
+      for (JsonNode child : json.path("manifests")) {
+        copyReachable(child);
+      }
+      for (JsonNode layer : json.path("layers")) {
+        copyReachable(layer);
       }
     }
   }

@@ -6,7 +6,10 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A one-line progress bar on stderr for a stream of known length, redrawn five times a second. */
+/**
+ * Progress of a stream of known length on stderr. On a terminal: a one-line bar redrawn five times
+ * a second. Otherwise (CI logs, files): no {@code \r} redraws, one plain line per 10%.
+ */
 final class ProgressBar implements AutoCloseable {
   private final String label;
   private final long total;
@@ -15,12 +18,17 @@ final class ProgressBar implements AutoCloseable {
   private final PrintStream out = System.err;
   private final Thread painter;
   private final boolean interactive;
+  private int lastTenth = -1;
   private volatile boolean running = true;
 
   ProgressBar(String label, long total) {
+    this(label, total, isTerminal());
+  }
+
+  ProgressBar(String label, long total, boolean interactive) {
     this.label = label.length() > 19 ? label.substring(0, 19) : label;
     this.total = total;
-    this.interactive = System.console() != null;
+    this.interactive = interactive;
     this.painter =
         Thread.ofVirtual()
             .start(() -> {
@@ -33,6 +41,12 @@ final class ProgressBar implements AutoCloseable {
                 }
               }
             });
+  }
+
+  /** stderr is a terminal (JDK 22+: a console exists even when redirected; ask it). */
+  static boolean isTerminal() {
+    java.io.Console console = System.console();
+    return console != null && console.isTerminal();
   }
 
   /** Wraps {@code in} so that bytes read advance the bar. */
@@ -62,6 +76,19 @@ final class ProgressBar implements AutoCloseable {
     long bytes = done.get();
     double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
     int percent = total > 0 ? (int) Math.min(100, bytes * 100 / total) : 0;
+    if (!interactive) {
+      int tenth = last ? 10 : percent / 10;
+      if (tenth > lastTenth && (tenth > 0 || last)) {
+        lastTenth = tenth;
+        out.printf(
+            "%s %3d%% %.1f/%.1f MB %.0f MB/s%n",
+            label, last ? percent : tenth * 10, bytes / 1e6, total / 1e6, bytes / 1e6 / seconds);
+        out.flush();
+      } else if (lastTenth < 0) {
+        lastTenth = 0;
+      }
+      return;
+    }
     int filled = percent / 5;
     out.printf(
         "\r%s [%s%s] %3d%% %.1f/%.1f MB %.0f MB/s%s",

@@ -12,33 +12,39 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code transship resolve IMAGE}: print the converted digest of an image, to pin it. */
+/**
+ * {@code transship resolve IMAGE}: print the digest clients get for an image, to pin it.
+ *
+ * <p>Output contract (shared with {@code warm}): stdout carries only the result — here one digest
+ * line, or with {@code --json} one JSON object — and messages go to stderr. Exit 0: converted (or
+ * format none); 3: not converted yet; 1: failure; 2: usage or configuration mistake.
+ */
 @Command(
     name = "resolve",
-    description =
-        "Print the digest clients get for an image in a format (exit 3: not converted yet).")
+    description = {
+      "Print the digest clients get for an image in a format (exit 3: not converted yet).",
+      "IMAGE is written as you pull it: docker.io/library/alpine:3.20, alias/repo:tag,",
+      "or proxy-host:port/alias/repo:tag."
+    })
 public final class ResolveCommand implements Callable<Integer> {
-  @Parameters(index = "0", description = "image, e.g. docker.io/library/python:3.12")
+  @Parameters(index = "0", paramLabel = "IMAGE", description = "e.g. docker.io/library/python:3.12")
   String image;
 
-  @Option(names = "--format", description = "zstd or none (default: the upstream's format)")
+  @Option(
+      names = "--format",
+      description = "zstd, estargz or none (default: the upstream's format)")
   String format;
 
-  @Option(names = "--json", description = "print the whole answer as JSON")
+  @Option(names = "--json", description = "print the answer as one JSON object")
   boolean json;
 
-  @Option(
-      names = "--admin",
-      defaultValue = "${env:TRANSSHIP_ADMIN_URL:-http://127.0.0.1:5001}",
-      description = "admin URL of the proxy (default: ${DEFAULT-VALUE})")
-  String admin;
-
-  @Mixin AdminTokenOption adminToken;
+  @Mixin AdminTarget target;
 
   @Override
   public Integer call() throws Exception {
     HttpResponse<InputStream> response =
-        new AdminClient(admin, adminToken.value())
+        target
+            .client()
             .send(
                 "GET",
                 "/resolve",
@@ -48,18 +54,14 @@ public final class ResolveCommand implements Callable<Integer> {
       return 1;
     }
     JsonNode answer = new ObjectMapper().readTree(response.body());
+    boolean converted = !answer.path("converted").isNull();
     if (json) {
       System.out.println(answer.toString());
-    }
-    if (answer.path("converted").isNull()) {
-      if (!json) {
-        System.err.println("transship: " + image + " is not converted yet (run transship warm)");
-      }
-      return 3;
-    }
-    if (!json) {
+    } else if (converted) {
       System.out.println(answer.path("converted").asText());
+    } else {
+      System.err.println("transship: " + image + " is not converted yet (run transship warm)");
     }
-    return 0;
+    return converted ? 0 : 3;
   }
 }

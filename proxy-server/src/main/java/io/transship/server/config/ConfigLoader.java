@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -37,7 +36,17 @@ public final class ConfigLoader {
 
   /** Loads the configuration; {@code file} may be null for defaults only. */
   public static TransshipConfig load(Path file, Map<String, String> environment) {
+    return bind(loadTree(file, environment));
+  }
+
+  /**
+   * The effective configuration tree: defaults, the file and the environment merged, every key
+   * checked against {@link ConfigSchema} (an unknown key or {@code TRANSSHIP_*} variable is a
+   * {@link ConfigException} naming the nearest known one).
+   */
+  public static ObjectNode loadTree(Path file, Map<String, String> environment) {
     ObjectNode tree = readDefaults();
+    ConfigSchema schema = ConfigSchema.of(tree.deepCopy());
     if (file != null) {
       JsonNode user;
       if (!Files.isRegularFile(file)) {
@@ -61,11 +70,17 @@ public final class ConfigLoader {
         if (!user.isObject()) {
           throw new ConfigException("config " + file + " must be a YAML mapping");
         }
+        schema.validate(user, file.toString());
         merge(tree, (ObjectNode) user);
       }
     }
-    applyEnvironment(tree, environment);
-    return bind(tree);
+    applyEnvironment(tree, environment, schema);
+    return tree;
+  }
+
+  /** The schema of the embedded defaults: every known key. */
+  public static ConfigSchema schema() {
+    return ConfigSchema.of(readDefaults());
   }
 
   private static ObjectNode readDefaults() {
@@ -92,17 +107,30 @@ public final class ConfigLoader {
     }
   }
 
-  static void applyEnvironment(ObjectNode tree, Map<String, String> environment) {
+  static void applyEnvironment(
+      ObjectNode tree, Map<String, String> environment, ConfigSchema schema) {
     for (Map.Entry<String, String> env : new TreeMap<>(environment).entrySet()) {
-      if (!env.getKey().startsWith(ENV_PREFIX) || env.getKey().equals("TRANSSHIP_CONFIG")) {
+      if (!env.getKey().startsWith(ENV_PREFIX)
+          || ConfigSchema.NON_CONFIG_VARIABLES.contains(env.getKey())) {
         continue;
       }
       String[] segments = env.getKey().substring(ENV_PREFIX.length()).split("__");
+      List<String> keys = schema.resolveVariable(env.getKey(), segments, tree);
       ObjectNode node = tree;
-      for (int i = 0; i < segments.length; i++) {
-        String key = matchingKey(node, segments[i]);
-        if (i == segments.length - 1) {
-          node.put(key, env.getValue());
+      for (int i = 0; i < keys.size(); i++) {
+        String key = keys.get(i);
+        if (i == keys.size() - 1) {
+          if (node.get(key) instanceof com.fasterxml.jackson.databind.node.ArrayNode) {
+            // a list from the environment: comma-separated
+            var list = node.putArray(key);
+            for (String item : env.getValue().split(",")) {
+              if (!item.isBlank()) {
+                list.add(item.trim());
+              }
+            }
+          } else {
+            node.put(key, env.getValue());
+          }
         } else {
           JsonNode child = node.get(key);
           if (!(child instanceof ObjectNode)) {
@@ -114,19 +142,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static String matchingKey(ObjectNode node, String segment) {
-    String wanted = segment.toLowerCase(Locale.ROOT);
-    Iterator<String> names = node.fieldNames();
-    while (names.hasNext()) {
-      String name = names.next();
-      if (name.toLowerCase(Locale.ROOT).replace('-', '_').replace('.', '_').equals(wanted)) {
-        return name;
-      }
-    }
-    return wanted.replace('_', '-');
-  }
-
-  static TransshipConfig bind(ObjectNode tree) {
+  /** Binds a tree from {@link #loadTree} into records, checking every value. */
+  public static TransshipConfig bind(ObjectNode tree) {
     JsonNode fs = tree.path("storage").path("filesystem");
     var storage =
         new TransshipConfig.StorageConfig(

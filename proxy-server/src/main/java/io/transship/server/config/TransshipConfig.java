@@ -112,7 +112,8 @@ public record TransshipConfig(
       throw new IllegalArgumentException(
           "listen is empty and no TLS listener is configured: nothing would listen");
     }
-    upstreams = Map.copyOf(upstreams);
+    // config order is kept: it is the order of the start line and of `config check`
+    upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
     if (defaultUpstream != null && !defaultUpstream.isEmpty()) {
       if (!upstreams.containsKey(defaultUpstream)) {
         throw new IllegalArgumentException(

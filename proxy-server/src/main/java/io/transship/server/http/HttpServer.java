@@ -2,6 +2,7 @@ package io.transship.server.http;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -22,6 +23,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.transship.server.config.ServerLimits;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.RegistryService;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,7 +60,7 @@ public final class HttpServer implements AutoCloseable {
       AdminEndpoints endpoints,
       EdgeOptions edge,
       ServerLimits limits)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     this.router = router;
     this.service = service;
     this.edge = edge;
@@ -74,7 +76,7 @@ public final class HttpServer implements AutoCloseable {
             epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    this.registryChannel =
+    ChannelFuture registryBind =
         listen == null
             ? null
             : new ServerBootstrap()
@@ -94,10 +96,9 @@ public final class HttpServer implements AutoCloseable {
                         addHttp1(ch.pipeline(), false);
                       }
                     })
-                .bind(listen)
-                .sync()
-                .channel();
-    this.tlsChannel =
+                .bind(listen);
+    this.registryChannel = listen == null ? null : bound(registryBind, listen, "listen");
+    ChannelFuture tlsBind =
         edge.tlsListen() == null
             ? null
             : new ServerBootstrap()
@@ -123,10 +124,10 @@ public final class HttpServer implements AutoCloseable {
                                             p -> addHttp1(p, true), () -> registryHandler(true)))));
                       }
                     })
-                .bind(edge.tlsListen())
-                .sync()
-                .channel();
-    this.adminChannel =
+                .bind(edge.tlsListen());
+    this.tlsChannel =
+        edge.tlsListen() == null ? null : bound(tlsBind, edge.tlsListen(), "tls.listen");
+    ChannelFuture adminBind =
         new ServerBootstrap()
             .group(group)
             .channel(channelType)
@@ -142,9 +143,37 @@ public final class HttpServer implements AutoCloseable {
                         .addLast(new AdminHandler(endpoints, workers, edge.admin()));
                   }
                 })
-            .bind(admin)
-            .sync()
-            .channel();
+            .bind(admin);
+    this.adminChannel = bound(adminBind, admin, "admin.listen");
+  }
+
+  /**
+   * Waits for a bind. A failure becomes a {@link BindException} whose message names the listener
+   * (its config key), the address and the reason — {@code listen 0.0.0.0:5000: Address already in
+   * use} instead of Netty's {@code bind(..) failed with error(-98)} — after releasing what was
+   * already bound.
+   */
+  private Channel bound(ChannelFuture bind, InetSocketAddress address, String key)
+      throws InterruptedException, BindException {
+    bind.await();
+    if (bind.isSuccess()) {
+      return bind.channel();
+    }
+    Throwable cause = bind.cause();
+    String reason =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    int colon = reason.lastIndexOf(": ");
+    if (reason.startsWith("bind(") && colon > 0) {
+      reason = reason.substring(colon + 2); // "bind(..) failed with error(-98): Address..."
+    }
+    for (Channel open : new Channel[] {registryChannel, tlsChannel}) {
+      if (open != null) {
+        open.close().syncUninterruptibly();
+      }
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    throw new BindException(
+        key + " " + address.getHostString() + ":" + address.getPort() + ": " + reason);
   }
 
   /** Binds the plain and admin listeners, open and with the default limits. */
@@ -154,7 +183,7 @@ public final class HttpServer implements AutoCloseable {
       RequestRouter router,
       RegistryService service,
       AdminEndpoints endpoints)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     return start(listen, admin, router, service, endpoints, EdgeOptions.open());
   }
 
@@ -166,7 +195,7 @@ public final class HttpServer implements AutoCloseable {
       RegistryService service,
       AdminEndpoints endpoints,
       EdgeOptions edge)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     return start(listen, admin, router, service, endpoints, edge, ServerLimits.defaults());
   }
 
@@ -178,7 +207,7 @@ public final class HttpServer implements AutoCloseable {
       RegistryService service,
       AdminEndpoints endpoints,
       ServerLimits limits)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     return start(listen, admin, router, service, endpoints, EdgeOptions.open(), limits);
   }
 
@@ -194,7 +223,7 @@ public final class HttpServer implements AutoCloseable {
       AdminEndpoints endpoints,
       EdgeOptions edge,
       ServerLimits limits)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
     return new HttpServer(listen, admin, router, service, endpoints, edge, limits);
   }
 

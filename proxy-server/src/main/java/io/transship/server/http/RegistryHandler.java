@@ -13,12 +13,15 @@ import io.transship.oci.RegistryException;
 import io.transship.server.auth.AuthGate;
 import io.transship.server.auth.ClientOrigin;
 import io.transship.server.auth.TrustedProxies;
+import io.transship.server.logging.AccessLog;
+import io.transship.server.logging.LogText;
 import io.transship.server.reply.ErrorReplies;
 import io.transship.server.reply.Reply;
 import io.transship.server.routing.RegistryRequest;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
+import io.transship.server.service.RequestNotes;
 import io.transship.server.tls.AcmeChallenges;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -37,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RegistryHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryHandler.class);
-  private static final Logger ACCESS = LoggerFactory.getLogger("transship.access");
 
   private final RequestRouter router;
   private final RegistryService service;
@@ -88,7 +90,7 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean keepAlive = HttpUtil.isKeepAlive(request) && !exchange.hasBody();
-    workers.execute(() -> serve(channel, exchange, keepAlive));
+    workers.execute(() -> exchange.notes().runWith(() -> serve(channel, exchange, keepAlive)));
   }
 
   private void serve(Channel channel, Exchange exchange, boolean keepAlive) {
@@ -109,16 +111,27 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
         RegistryRequest routed =
             router.route(exchange.method(), exchange.path(), exchange.query(), exchange::header);
         route = routed.routeName();
+        exchange.notes().repository(repositoryOf(routed));
         gate.check(routed, authorization, origin(channel, exchange));
         reply = service.handle(routed);
       }
     } catch (RegistryException e) {
       reply = ErrorReplies.of(e);
       if (e.getCause() != null) {
-        LOG.debug("{} {}: {}", exchange.method(), exchange.path(), e.getMessage(), e.getCause());
+        LOG.debug(
+            "{} {}: {}",
+            LogText.escape(exchange.method()),
+            LogText.escape(exchange.path()),
+            e.getMessage(),
+            e.getCause());
       }
     } catch (RuntimeException e) {
-      LOG.error("{} {} failed", exchange.method(), exchange.path(), e);
+      LOG.error(
+          "{} {} failed (request {})",
+          LogText.escape(exchange.method()),
+          LogText.escape(exchange.path()),
+          exchange.requestId(),
+          e);
       reply = ErrorReplies.internal();
     }
     if ("HEAD".equals(exchange.method())) {
@@ -129,29 +142,37 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
 
   private void finish(
       Channel channel, Exchange exchange, String route, Reply reply, boolean keepAlive) {
-    long bytes = 0;
-    String outcome = "";
+    String aborted = null;
     boolean reuse = keepAlive;
+    ReplyWriter.Delivery delivery = new ReplyWriter.Delivery(exchange.requestId());
     try {
-      bytes = ReplyWriter.write(channel, reply, keepAlive);
+      ReplyWriter.write(channel, reply, keepAlive, delivery);
     } catch (IOException | RuntimeException e) {
-      outcome = " aborted: " + e.getMessage();
+      aborted = String.valueOf(e.getMessage());
       reuse = false;
-      LOG.debug("writing the reply to {} {} failed", exchange.method(), exchange.path(), e);
+      LOG.debug("writing the reply to {} failed", exchange.requestId(), e);
     }
+    long bytes = delivery.bytes.get();
     Duration elapsed = exchange.elapsed();
     metrics.request(route, exchange.method(), reply.status(), elapsed);
     metrics.bytesServed(bytes);
-    ACCESS.info(
-        "{} {} {} {} {}B {}ms ua=\"{}\"{}",
-        origin(channel, exchange).address(),
-        exchange.method(),
-        exchange.uri(),
-        reply.status(),
-        bytes,
-        elapsed.toMillis(),
-        exchange.header("User-Agent"),
-        outcome);
+    boolean valid = !"invalid".equals(route);
+    AccessLog.log(
+        new AccessLog.Entry(
+            origin(channel, exchange).address(),
+            valid ? exchange.method() : "-",
+            valid ? exchange.uri() : "-",
+            reply.status(),
+            bytes,
+            elapsed.toMillis(),
+            exchange.requestId(),
+            route,
+            exchange.notes().repository(),
+            exchange.notes().cache(),
+            exchange.notes().format(),
+            exchange.notes().upstreamMillis(),
+            exchange.header("User-Agent"),
+            valid ? aborted : "malformed request: " + exchange.decoderFailure()));
     if (reuse) {
       channel.config().setAutoRead(true);
     } else {
@@ -181,6 +202,16 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
         exchange::header);
   }
 
+  private static String repositoryOf(RegistryRequest request) {
+    return switch (request) {
+      case RegistryRequest.Manifest m -> m.route().describe();
+      case RegistryRequest.Blob b -> b.route().describe();
+      case RegistryRequest.TagsList t -> t.route().describe();
+      case RegistryRequest.Referrers r -> r.route().describe();
+      case RegistryRequest.Base b -> "-";
+    };
+  }
+
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (!(cause instanceof IOException)) {
@@ -197,12 +228,16 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
       Map<String, List<String>> query,
       HttpHeaders headers,
       boolean hasBody,
-      long startedNanos) {
+      long startedNanos,
+      String requestId,
+      RequestNotes notes,
+      String decoderFailure) {
 
     static Exchange of(HttpRequest request) {
       QueryStringDecoder decoder = new QueryStringDecoder(request.uri());
       boolean hasBody =
           HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
+      Throwable cause = request.decoderResult().cause();
       return new Exchange(
           request.method().name(),
           request.uri(),
@@ -210,7 +245,10 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
           decoder.parameters(),
           request.headers().copy(),
           hasBody,
-          System.nanoTime());
+          System.nanoTime(),
+          AccessLog.requestId(request.headers().get(ReplyWriter.REQUEST_ID_HEADER)),
+          new RequestNotes(),
+          cause == null ? null : cause.getMessage());
     }
 
     /** A header's value; repeated lines are joined with ", " (RFC 9110 section 5.3). */

@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelProgressiveFuture;
+import io.netty.channel.ChannelProgressiveFutureListener;
+import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -25,6 +28,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes a {@link Reply} to a channel from a (virtual) worker thread. Streamed bodies block the
@@ -37,18 +41,32 @@ final class ReplyWriter {
 
   private ReplyWriter() {}
 
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
+
+  /** The request id to return, and the body bytes the socket took so far (also after an abort). */
+  static final class Delivery {
+    final String requestId;
+    final AtomicLong bytes = new AtomicLong();
+
+    Delivery(String requestId) {
+      this.requestId = requestId;
+    }
+  }
+
   /**
    * Writes {@code reply}; returns the body bytes written. Throws when the client went away or the
    * body source failed mid-way, in which case the caller must close the connection (the status line
-   * is already out).
+   * is already out); {@code delivery.bytes} then holds what went out before.
    */
-  static long write(Channel channel, Reply reply, boolean keepAlive) throws IOException {
+  static long write(Channel channel, Reply reply, boolean keepAlive, Delivery delivery)
+      throws IOException {
     HttpResponse response =
         new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()));
     for (Map.Entry<String, String> header : reply.headers().entrySet()) {
       response.headers().set(header.getKey(), header.getValue());
     }
     response.headers().set(API_VERSION_HEADER, API_VERSION);
+    response.headers().set(REQUEST_ID_HEADER, delivery.requestId);
     HttpUtil.setKeepAlive(response, keepAlive);
     Body body = reply.body();
     if (body instanceof Body.Empty) {
@@ -69,12 +87,13 @@ final class ReplyWriter {
         channel.write(response);
         channel.write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes.content())));
         finish(channel);
+        delivery.bytes.set(bytes.content().length);
         yield bytes.content().length;
       }
-      case Body.FileSlice slice -> writeFile(channel, response, slice);
+      case Body.FileSlice slice -> writeFile(channel, response, slice, delivery.bytes);
       case Body.Stream stream -> {
         channel.writeAndFlush(response);
-        ChannelSink sink = new ChannelSink(channel);
+        ChannelSink sink = new ChannelSink(channel, delivery.bytes);
         stream.streamer().writeTo(sink);
         finish(channel);
         yield sink.written;
@@ -83,21 +102,44 @@ final class ReplyWriter {
     };
   }
 
-  private static long writeFile(Channel channel, HttpResponse response, Body.FileSlice slice)
+  private static long writeFile(
+      Channel channel, HttpResponse response, Body.FileSlice slice, AtomicLong sent)
       throws IOException {
     FileChannel file = FileChannel.open(slice.file(), StandardOpenOption.READ);
     try {
       channel.write(response);
+      ChannelProgressivePromise progress = channel.newProgressivePromise();
+      progress.addListener(
+          new ChannelProgressiveFutureListener() {
+            @Override
+            public void operationProgressed(
+                ChannelProgressiveFuture future, long done, long total) {
+              sent.set(done);
+            }
+
+            @Override
+            public void operationComplete(ChannelProgressiveFuture future) {
+              if (future.isSuccess()) {
+                sent.set(slice.length());
+              }
+            }
+          });
+      // zero-copy only on a plain TCP connection: TLS and HTTP/2 streams need the bytes
       if (channel.pipeline().get(SslHandler.class) == null
           && !(channel instanceof Http2StreamChannel)) {
-        channel.write(new DefaultFileRegion(file, slice.offset(), slice.length()));
+        channel.write(new DefaultFileRegion(file, slice.offset(), slice.length()), progress);
         finish(channel);
       } else {
         // TLS and HTTP/2 need the bytes in user space: stream the file in chunks instead
         await(
             channel.writeAndFlush(
                 new HttpChunkedInput(
-                    new ChunkedNioFile(file, slice.offset(), slice.length(), 64 * 1024))));
+                    new ChunkedNioFile(file, slice.offset(), slice.length(), 64 * 1024)),
+                progress));
+      }
+      if (progress.isDone() && !progress.isSuccess()) {
+        throw new IOException(
+            "client went away after " + sent.get() + " of " + slice.length() + " bytes");
       }
       return slice.length();
     } finally {
@@ -127,10 +169,12 @@ final class ReplyWriter {
   /** A {@link BodySink} over a channel with backpressure. */
   private static final class ChannelSink implements BodySink {
     private final Channel channel;
+    private final AtomicLong sent;
     private long written;
 
-    ChannelSink(Channel channel) {
+    ChannelSink(Channel channel, AtomicLong sent) {
       this.channel = channel;
+      this.sent = sent;
     }
 
     @Override
@@ -141,6 +185,11 @@ final class ReplyWriter {
       ByteBuf chunk = channel.alloc().buffer(length);
       chunk.writeBytes(buffer, offset, length);
       ChannelFuture future = channel.writeAndFlush(new DefaultHttpContent(chunk));
+      future.addListener(f -> {
+        if (f.isSuccess()) {
+          sent.addAndGet(length); // on the wire (in the socket), not just queued
+        }
+      });
       written += length;
       if (!channel.isWritable()) {
         await(future); // the socket drained this chunk: below the high-water mark again

@@ -93,7 +93,30 @@ public final class RequestRouter {
    * zstd/lab/app}), for the admin endpoints and the CLI.
    */
   public Route routeImage(String name) {
-    return routeFor(name, Map.of());
+    return routeFor(withoutRegistryHost(name), Map.of());
+  }
+
+  /**
+   * An image name as the user pulls it. A first segment that is a host ({@code a.b}, {@code
+   * host:port}, {@code localhost}) but not an alias is either a registry host of an upstream
+   * ({@code index.docker.io/...} → {@code docker.io/...}) or the proxy's own address ({@code
+   * 127.0.0.1:5000/lab/app} → {@code lab/app}), which is dropped.
+   */
+  String withoutRegistryHost(String name) {
+    int slash = name.indexOf('/');
+    if (slash <= 0) {
+      return name;
+    }
+    String first = name.substring(0, slash);
+    if (upstreams.containsKey(first) || Formats.ALL.contains(first)) {
+      return name;
+    }
+    if (!first.contains(".") && !first.contains(":") && !first.equals("localhost")) {
+      return name;
+    }
+    return byHost(first)
+        .map(upstream -> upstream.alias() + name.substring(slash))
+        .orElse(name.substring(slash + 1));
   }
 
   /**

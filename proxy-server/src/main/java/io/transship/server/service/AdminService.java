@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  */
 public final class AdminService {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.util.regex.Pattern PLATFORM =
+      java.util.regex.Pattern.compile("[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.-]+)?");
 
   private final RequestRouter router;
   private final RegistryService registry;
@@ -68,11 +70,21 @@ public final class AdminService {
    * limits which children of an index are converted now; empty = the whole image.
    */
   public void warm(String image, String format, List<String> platforms, Consumer<String> progress) {
+    for (String platform : platforms) {
+      if (!PLATFORM.matcher(platform).matches()) {
+        throw new RegistryException(
+            ErrorCode.MALFORMED_REQUEST,
+            "invalid platform '" + platform + "': use os/arch[/variant], e.g. linux/amd64");
+      }
+    }
     Target target = target(image, format);
     if (Formats.NONE.equals(target.format)) {
       throw new RegistryException(ErrorCode.UNSUPPORTED, "format none needs no warming");
     }
     ManifestDocument source = registry.resolveSource(target.route, target.image.reference());
+    if (!platforms.isEmpty() && MediaTypes.isIndex(source.mediaType())) {
+      requirePlatforms(image, source, platforms);
+    }
     ConversionListener listener = new ProgressLines(progress);
     ConversionService conversions = registry.conversions();
     List<CompletableFuture<ManifestDocument>> work = new ArrayList<>();
@@ -107,6 +119,37 @@ public final class AdminService {
       done.putPOJO("convertedPlatforms", converted);
     }
     progress.accept(done.toString());
+  }
+
+  /** Every wanted platform must be in the index: an absent one is an error naming those present. */
+  private static void requirePlatforms(
+      String image, ManifestDocument index, List<String> platforms) {
+    List<String> present = new ArrayList<>();
+    for (JsonNode child : index.json().path("manifests")) {
+      if (!LayerRules.isAttestationChild(child)) {
+        JsonNode p = child.path("platform");
+        String variant = p.path("variant").asText("");
+        present.add(
+            p.path("os").asText()
+                + "/"
+                + p.path("architecture").asText()
+                + (variant.isEmpty() ? "" : "/" + variant));
+      }
+    }
+    for (String wanted : platforms) {
+      boolean found = false;
+      for (JsonNode child : index.json().path("manifests")) {
+        if (!LayerRules.isAttestationChild(child)
+            && matches(child.path("platform"), List.of(wanted))) {
+          found = true;
+        }
+      }
+      if (!found) {
+        throw new RegistryException(
+            ErrorCode.MANIFEST_UNKNOWN,
+            image + " has no platform " + wanted + "; it has " + String.join(", ", present));
+      }
+    }
   }
 
   private static boolean matches(JsonNode platform, List<String> wanted) {

@@ -228,7 +228,11 @@ public final class BlobDownloads implements AutoCloseable {
           throw new IOException("upstream can't resume " + digest + " at " + offset);
         }
         watch.body = response.body();
-        copy(response.body(), out, hasher, download, watch, size, limit);
+        try {
+          copy(response.body(), out, hasher, download, watch, size, limit);
+        } finally {
+          metrics.upstreamFetched(route.upstream().alias(), download.written() - offset);
+        }
         return download.written();
       } catch (IOException e) {
         if (resume >= MAX_RESUMES || size < 0 || download.written() == 0) {

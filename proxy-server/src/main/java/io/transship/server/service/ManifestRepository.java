@@ -61,7 +61,7 @@ final class ManifestRepository {
    * Told by the bounded store that {@code key} was evicted: a manifest the store no longer holds is
    * dropped from memory too, so the repository never answers for what storage lost.
    */
-  void evicted(String key) {
+  void evicted(String key, long bytes) {
     StorageKeys.contentDigest(key)
         .filter(digest -> key.equals(StorageKeys.manifest(digest)))
         .ifPresent(manifests::invalidate);

@@ -70,7 +70,6 @@ public final class RegistryService implements AutoCloseable {
     ManifestRepository repository = new ManifestRepository(store);
     if (storage.localDisk() != null) {
       storage.localDisk().addEvictionListener(repository::evicted);
-      metrics.storage(storage.localDisk());
     }
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);

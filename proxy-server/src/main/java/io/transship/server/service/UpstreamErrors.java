@@ -63,8 +63,12 @@ public final class UpstreamErrors {
           Map.of(),
           e);
     }
+    String why =
+        io.transship.server.upstream.RegistryClient.isUnknownHost(e)
+            ? " unreachable: unknown host (DNS lookup failed)"
+            : " unreachable";
     return new RegistryException(
-        ErrorCode.UNAVAILABLE, "upstream " + alias + " unreachable", null, Map.of(), e);
+        ErrorCode.UNAVAILABLE, "upstream " + alias + why, null, Map.of(), e);
   }
 
   /** Whether an error means "the upstream is down", so a cached copy may be served instead. */

@@ -258,7 +258,28 @@ public final class RegistryClient {
   }
 
   static String describe(IOException e) {
+    if (isUnknownHost(e)) {
+      return "unknown host (DNS lookup failed)";
+    }
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  /**
+   * Whether a failure is a DNS miss: the JDK client reports it as a {@code ConnectException}
+   * without message whose cause is an {@code UnresolvedAddressException} (or an {@code
+   * UnknownHostException}).
+   */
+  public static boolean isUnknownHost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.UnresolvedAddressException
+          || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 }

@@ -113,9 +113,17 @@ class ConvertCommandTest {
             + manifest.length
             + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}");
 
+    Files.write(in.resolve("blobs/sha256").resolve("0".repeat(64)), new byte[1000]); // unreferenced
+
     Path out = dir.resolve("out");
-    int exit = new CommandLine(new ConvertCommand()).execute(in.toString(), out.toString());
-    assertThat(exit).isZero();
+    io.transship.server.testing.CliRun run =
+        io.transship.server.testing.CliRun.of("convert", in.toString(), out.toString());
+    assertThat(run.exit()).as(run.err()).isZero();
+    // the summary names the source manifest as "from", the converted one as "to"
+    assertThat(run.out().strip())
+        .startsWith("v1 " + manifestDigest.toString().substring(0, 19) + " -> sha256:");
+    // not a terminal: plain progress lines, no carriage-return redraws
+    assertThat(run.err()).doesNotContain("\r").contains("100%");
     JsonNode index = JSON.readTree(out.resolve("index.json").toFile());
     JsonNode entry = index.path("manifests").get(0);
     assertThat(entry.path("annotations").path("org.opencontainers.image.ref.name").asText())
@@ -130,6 +138,14 @@ class ConvertCommandTest {
         .isEqualTo(layerNode.path("digest").asText());
     assertThat(unzstd(zstdLayer)).isEqualTo(tar);
     assertThat(blob(out, configDigest)).exists();
+    // only what index.json reaches: converted manifest and layer, config; not the gzip layer
+    try (var files = Files.list(out.resolve("blobs/sha256"))) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .containsExactlyInAnyOrder(
+              converted.encoded(),
+              layerNode.path("digest").asText().substring(7),
+              configDigest.encoded());
+    }
   }
 
   private static Digest put(Path layout, byte[] content) throws Exception {

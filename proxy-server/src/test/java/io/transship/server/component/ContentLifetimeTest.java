@@ -116,7 +116,7 @@ class ContentLifetimeTest {
       assertThat(layerTypes(first.get("manifest")))
           .allMatch(t -> !t.equals(MediaTypes.OCI_LAYER_GZIP) || format.equals("estargz"));
       pullImage("team/b", "v1");
-      assertThat(metric("transship_storage_evictions_total")).isPositive();
+      assertThat(metric("transship_cache_evictions_total")).isPositive();
       Map<String, byte[]> again = pullImage("team/a", "v1");
       assertThat(again.keySet()).isEqualTo(first.keySet());
       first.forEach((what, bytes) -> assertThat(again.get(what)).as(what).isEqualTo(bytes));

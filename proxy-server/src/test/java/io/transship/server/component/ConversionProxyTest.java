@@ -8,6 +8,7 @@ import com.github.luben.zstd.ZstdInputStream;
 import io.transship.oci.Digest;
 import io.transship.oci.MediaTypes;
 import io.transship.server.config.ConversionConfig;
+import io.transship.server.testing.CliRun;
 import io.transship.server.testing.FakeUpstream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -459,6 +460,53 @@ class ConversionProxyTest {
   }
 
   @Test
+  void theCliWarmsAndResolvesAnImageNamedAsItIsPulledThroughTheProxy() throws Exception {
+    TestImages.push(upstream, "team/app", "v1", 14, 1, false);
+    startProxy("zstd", Duration.ofSeconds(30));
+    String admin = "http://127.0.0.1:" + harness.proxy.adminPort();
+    // the name a user pulls: the proxy's own host:port, then alias/repository:tag
+    String pulled = "127.0.0.1:" + harness.proxy.port() + "/fake/team/app:v1";
+
+    CliRun before = CliRun.of("resolve", "--admin", admin, pulled);
+    CliRun warm = CliRun.of("warm", "--admin", admin, pulled);
+    CliRun after = CliRun.of("resolve", "--admin", admin, pulled);
+    CliRun json = CliRun.of("resolve", "--admin", admin, "--json", "fake/team/app:v1");
+
+    assertThat(before.exit()).as(before.err()).isEqualTo(3);
+    assertThat(result(before)).isEmpty();
+    assertThat(warm.exit()).as(warm.err()).isZero();
+    assertThat(warm.err()).contains("layer ");
+    assertThat(result(warm)).hasSize(1);
+    String digest = result(warm).get(0);
+    assertThat(digest).matches("sha256:[a-f0-9]{64}");
+    assertThat(after.exit()).isZero();
+    assertThat(result(after)).containsExactly(digest);
+    assertThat(JSON.readTree(result(json).get(0)).path("converted").asText()).isEqualTo(digest);
+  }
+
+  @Test
+  void warmingAPlatformTheIndexDoesNotHaveFailsNamingThoseItHas() throws Exception {
+    TestImages.Image amd64 = TestImages.push(upstream, "team/app", null, 15, 1, false);
+    String index =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_INDEX
+            + "\",\"manifests\":["
+            + child(amd64, "{\"architecture\":\"amd64\",\"os\":\"linux\"}", "")
+            + "]}";
+    upstream.putManifest(
+        "team/app", "multi", index.getBytes(StandardCharsets.UTF_8), MediaTypes.OCI_INDEX);
+    startProxy("zstd", Duration.ofSeconds(30));
+    String admin = "http://127.0.0.1:" + harness.proxy.adminPort();
+
+    CliRun run =
+        CliRun.of("warm", "--admin", admin, "--platform", "linux/s390x", "fake/team/app:multi");
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(result(run)).isEmpty();
+    assertThat(run.err()).contains("no platform linux/s390x").contains("linux/amd64");
+  }
+
+  @Test
   void evictedConvertedBlobsAndManifestsAreRegeneratedByteForByte() throws Exception {
     TestImages.push(upstream, "team/app", "v1", 13, 1, false);
     startProxy("zstd", Duration.ofSeconds(30));
@@ -495,6 +543,11 @@ class ConversionProxyTest {
         .body();
   }
 
+  /** The command's stdout without the in-process proxy's log lines (they share System.out). */
+  private static List<String> result(CliRun run) {
+    return run.out().lines().filter(l -> !l.matches("^\\d{4}-\\d\\d-\\d\\dT.*")).toList();
+  }
+
   private static String child(TestImages.Image image, String platform, String extra) {
     return "{\"mediaType\":\""
         + MediaTypes.OCI_MANIFEST
@@ -508,16 +561,15 @@ class ConversionProxyTest {
         + "}";
   }
 
+  /** The sum of a series over its label sets (series exist at zero for every format). */
   private double metric(String name) throws IOException {
     String scrape = harness.admin("/metrics");
+    double sum = 0;
     for (String line : scrape.split("\n")) {
       if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        if (line.startsWith(name + " ") || name.contains("{")) {
-          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
-    return 0;
+    return sum;
   }
 }

@@ -413,4 +413,24 @@ class RequestRouterTest {
     assertThat(get("/v2/lab/app/blobs/sha256:" + HEX).routeName()).isEqualTo("blob");
     assertThat(get("/v2/lab/app/tags/list").routeName()).isEqualTo("tags");
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    // as pulled through the proxy: its own host:port is dropped
+    "localhost:5555/lab/team/app, lab, team/app",
+    "proxy.internal:5555/docker.io/library/alpine, docker.io, library/alpine",
+    // a registry host of an upstream names that upstream
+    "127.0.0.1:5000/team/app, lab, team/app",
+    "index.docker.io/library/alpine, docker.io, library/alpine",
+    // aliases and plain names as before
+    "docker.io/library/alpine, docker.io, library/alpine",
+    "lab/team/app, lab, team/app",
+    "alpine, docker.io, library/alpine",
+  })
+  void imageNamesAreAcceptedAsTheUserPullsThem(String name, String alias, String repository) {
+    Route route = router.routeImage(name);
+
+    assertThat(route.upstream().alias()).isEqualTo(alias);
+    assertThat(route.repository().toString()).isEqualTo(repository);
+  }
 }

@@ -525,8 +525,22 @@ public final class S3ObjectStore implements ObjectStore, Presigning {
       }
       return text.toString();
     }
+    String message = e.getMessage();
+    if (message != null && message.startsWith(NO_CREDENTIALS)) {
+      // the SDK lists every provider of its chain and why each failed: log that once, then short
+      if (CREDENTIAL_CHAIN_LOGGED.compareAndSet(false, true)) {
+        log.warn("S3 credentials: {} (logged once)", firstLine(message));
+      }
+      return "no AWS credentials found by the default chain (set storage.s3.access-key-id and"
+          + " secret-access-key, AWS_* variables, a profile or a role)";
+    }
     return firstLine(e);
   }
+
+  private static final String NO_CREDENTIALS =
+      "Unable to load credentials from any of the providers";
+  private static final java.util.concurrent.atomic.AtomicBoolean CREDENTIAL_CHAIN_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private static String firstLine(Throwable e) {
     String message = e.getMessage();
