@@ -186,6 +186,14 @@ public final class ConversionService implements AutoCloseable {
 
   private ManifestDocument convertIndex(
       Route route, ManifestDocument source, String format, ConversionListener listener) {
+    if (source.json().path("manifests").size() > LayerRules.MAX_INDEX_CHILDREN) {
+      LOG.warn(
+          "{}: index lists {} manifests, more than {}; serving it unconverted",
+          source.digest(),
+          source.json().path("manifests").size(),
+          LayerRules.MAX_INDEX_CHILDREN);
+      return source;
+    }
     Map<Digest, CompletableFuture<ManifestDocument>> children = new LinkedHashMap<>();
     for (JsonNode child : source.json().path("manifests")) {
       String type = child.path("mediaType").asText();
@@ -221,6 +229,14 @@ public final class ConversionService implements AutoCloseable {
     }
     List<Integer> convertible = new ArrayList<>();
     JsonNode layerNodes = json.path("layers");
+    if (layerNodes.size() > LayerRules.MAX_IMAGE_LAYERS) {
+      LOG.warn(
+          "{}: image has {} layers, more than {}; serving it unconverted",
+          source.digest(),
+          layerNodes.size(),
+          LayerRules.MAX_IMAGE_LAYERS);
+      return source;
+    }
     for (int i = 0; i < layerNodes.size(); i++) {
       JsonNode layer = layerNodes.get(i);
       if (LayerRules.isConvertibleLayer(
