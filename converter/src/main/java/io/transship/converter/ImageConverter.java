@@ -67,7 +67,8 @@ public final class ImageConverter {
 
   /**
    * The layers of an image manifest to convert; empty when {@code source} is not an image manifest,
-   * describes an artifact rather than an image, or has no convertible layer.
+   * describes an artifact rather than an image, has more than {@link LayerRules#MAX_IMAGE_LAYERS}
+   * layers, or has no convertible layer.
    */
   public static Optional<Plan> plan(ManifestDocument source, boolean includeUncompressed) {
     if (!MediaTypes.OCI_MANIFEST.equals(source.mediaType())
@@ -81,6 +82,9 @@ public final class ImageConverter {
     }
     List<LayerJob> jobs = new ArrayList<>();
     JsonNode layers = json.path("layers");
+    if (layers.size() > LayerRules.MAX_IMAGE_LAYERS) {
+      return Optional.empty(); // hostile: one request must not start this many conversions
+    }
     for (int i = 0; i < layers.size(); i++) {
       JsonNode layer = layers.get(i);
       String mediaType = layer.path("mediaType").asText();
@@ -180,10 +184,14 @@ public final class ImageConverter {
 
   /**
    * The image children of an index (OCI image spec v1.1 "Image Index") to convert: image manifests,
-   * never attestation manifests.
+   * never attestation manifests; none when the index has more than {@link
+   * LayerRules#MAX_INDEX_CHILDREN} children.
    */
   public static List<Digest> convertibleChildren(ManifestDocument index) {
     List<Digest> children = new ArrayList<>();
+    if (index.json().path("manifests").size() > LayerRules.MAX_INDEX_CHILDREN) {
+      return children; // hostile: one request must not start this many upstream requests
+    }
     for (JsonNode child : index.json().path("manifests")) {
       String type = child.path("mediaType").asText();
       boolean image =

@@ -19,6 +19,20 @@ import java.util.Map;
  */
 public final class LayerRules {
 
+  /**
+   * Images with more layers are not converted (served as they are). Real images stay far below
+   * (Docker refuses more than 125 layers); a 4 MiB manifest could list about 20,000, each a
+   * download and a conversion that one request would start.
+   */
+  public static final int MAX_IMAGE_LAYERS = 256;
+
+  /**
+   * Indexes with more image children are not converted (served as they are). Real indexes list a
+   * few platforms and their attestations; a 4 MiB index could list about 20,000 images, each an
+   * upstream manifest request that one client request would start.
+   */
+  public static final int MAX_INDEX_CHILDREN = 128;
+
   /** eStargz layers carry their TOC digest in this descriptor annotation (stargz-snapshotter). */
   static final String ESTARGZ_TOC_ANNOTATION = "containerd.io/snapshot/stargz/toc.digest";
 

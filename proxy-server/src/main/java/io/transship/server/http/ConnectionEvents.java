@@ -28,6 +28,7 @@ final class ConnectionEvents {
   ConnectionEvents(MeterRegistry registry, String listener) {
     this.registry = registry;
     this.listener = listener;
+    registerReasons();
   }
 
   /** Registers the open-connections gauge of this listener. */
@@ -38,20 +39,36 @@ final class ConnectionEvents {
         .register(registry);
   }
 
+  private Counter counter(String reason) {
+    return counters.computeIfAbsent(
+        reason,
+        r ->
+            Counter.builder("transship.connections.rejected")
+                .description("Connections or requests refused by a connection limit, by reason")
+                .tags("listener", listener, "reason", r)
+                .register(registry));
+  }
+
+  /** Every reason's counter exists from the start (at zero), as the docs promise. */
+  private void registerReasons() {
+    for (String reason :
+        new String[] {
+          "max-connections",
+          "max-per-address",
+          "header-timeout",
+          "request-line-too-long",
+          "headers-too-large"
+        }) {
+      counter(reason);
+    }
+  }
+
   /**
    * A limit tripped: {@code reason} is {@code max-connections}, {@code max-per-address}, {@code
    * header-timeout}, {@code request-line-too-long} or {@code headers-too-large}.
    */
   void rejected(String reason, Object client, String what) {
-    counters
-        .computeIfAbsent(
-            reason,
-            r ->
-                Counter.builder("transship.connections.rejected")
-                    .description("Connections or requests refused by a connection limit, by reason")
-                    .tags("listener", listener, "reason", r)
-                    .register(registry))
-        .increment();
+    counter(reason).increment();
     long trips = sinceWarn.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
     AtomicLong last = lastWarn.computeIfAbsent(reason, r -> new AtomicLong());
     long now = System.nanoTime();

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
+import io.transship.server.logging.AccessLog;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -78,5 +79,25 @@ final class PortGuard extends ByteToMessageDecoder {
     reply.writeCharSequence(head, StandardCharsets.US_ASCII);
     reply.writeBytes(body);
     ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+    // one access-log line, like every other answer: a scheme mix-up is a malformed request
+    AccessLog.log(
+        new AccessLog.Entry(
+            ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress peer
+                    && peer.getAddress() != null
+                ? peer.getAddress().getHostAddress()
+                : String.valueOf(ctx.channel().remoteAddress()),
+            "-",
+            "-",
+            400,
+            body.length,
+            0,
+            AccessLog.requestId(null),
+            "invalid",
+            "-",
+            "-",
+            "-",
+            -1,
+            null,
+            "malformed request: " + message));
   }
 }

@@ -132,6 +132,14 @@ public final class BlobDownloads implements AutoCloseable {
     String alias = route.upstream().alias();
     MessageDigest hasher = digest.newHasher();
     boolean stored = false;
+    if (alreadyStored(digest)) {
+      // the caller's miss raced with the previous download's commit: nothing to fetch (the
+      // spool was never created, so readers are sent to the store)
+      download.complete(() -> true);
+      watches.remove(download);
+      active.landed(digest, download);
+      return;
+    }
     try (FileChannel out =
         FileChannel.open(
             download.spool(),
@@ -193,6 +201,15 @@ public final class BlobDownloads implements AutoCloseable {
           // cleaned up with the rest of the store's temporary files at the next start
         }
       }
+    }
+  }
+
+  /** Re-checked after winning the single flight: a store hit means no upstream request. */
+  private boolean alreadyStored(Digest digest) {
+    try {
+      return blobs.stat(digest).isPresent();
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -48,6 +48,7 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
+    registerFromStart();
     this.bytesServed =
         Counter.builder("transship.served")
             .description("Body bytes sent to clients")
@@ -312,6 +313,27 @@ public final class ProxyMetrics implements RegistryClient.UpstreamObserver {
                     Integer.toString(status))
                 .serviceLevelObjectives(UPSTREAM_BUCKETS)
                 .register(registry));
+  }
+
+  /**
+   * Series that only count rare events exist from the start, at zero, as docs/operations.md
+   * promises: local storage errors, and client authentication (whose counters the authenticator
+   * increments once authentication is configured).
+   */
+  private void registerFromStart() {
+    Counter.builder("transship.storage.errors")
+        .description("Local storage writes that failed (full disk, I/O errors), by operation")
+        .tag("operation", "spool")
+        .register(registry);
+    Counter.builder("transship.auth.password.checks")
+        .description("passwords checked against their hash (bcrypt); cached answers excluded")
+        .register(registry);
+    for (String reason : new String[] {"bad-password", "bad-token", "malformed"}) {
+      Counter.builder("transship.auth.failures")
+          .description("failed client authentications by reason")
+          .tag("reason", reason)
+          .register(registry);
+    }
   }
 
   /**

@@ -385,7 +385,7 @@ class ClientAuthTest {
     assertThat(
             awaitLog(e ->
                 e.getLoggerName().equals("transship.access")
-                    && e.getFormattedMessage().startsWith("203.0.113.7 GET /v2/ 401")))
+                    && e.getFormattedMessage().startsWith("203.0.113.7 GET \"/v2/\" 401")))
         .isTrue();
   }
 

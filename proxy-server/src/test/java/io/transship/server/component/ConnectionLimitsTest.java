@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * request-line and header-size bounds, and HTTP-version and Host checks.
  */
 class ConnectionLimitsTest {
-  private static final int SLOW_CONNECTIONS = 2000;
+  /** 2,000 in CI; 6,000 (12,000 descriptors in this one JVM) with -Dreliability.long=true. */
+  private static final int SLOW_CONNECTIONS = Boolean.getBoolean("reliability.long") ? 6000 : 2000;
 
   @TempDir Path root;
   FakeUpstream upstream;
@@ -75,7 +76,10 @@ class ConnectionLimitsTest {
   @Test
   void slowlorisConnectionsAreClosedAtTheHeaderDeadlineWhileNormalClientsAreServed()
       throws Exception {
-    start(limits(Duration.ofSeconds(4), 10_000, 10_000));
+    // long enough for every connection to be open before the first deadline passes (opening
+    // thousands on a loaded CI machine takes seconds)
+    Duration headerTimeout = Duration.ofSeconds(SLOW_CONNECTIONS / 150);
+    start(limits(headerTimeout, 10_000, 10_000));
     byte[] start =
         "GET /v2/ HTTP/1.1\r\nHost: proxy\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
     List<SocketChannel> slow = new ArrayList<>();
@@ -101,11 +105,21 @@ class ConnectionLimitsTest {
       long normalMillis = (System.nanoTime() - before) / 1_000_000;
       assertThat(normal.statusCode()).isEqualTo(200);
       assertThat(openGauge()).isGreaterThanOrEqualTo(SLOW_CONNECTIONS);
-      System.out.printf("[limits] GET /v2/ with them open: %d ms%n", normalMillis);
+      // a sustained (sequential) client load meanwhile: all served; latency printed, not asserted
+      long[] millis = new long[100];
+      for (int i = 0; i < millis.length; i++) {
+        long t = System.nanoTime();
+        assertThat(harness.get("/v2/").statusCode()).isEqualTo(200);
+        millis[i] = (System.nanoTime() - t) / 1_000_000;
+      }
+      java.util.Arrays.sort(millis);
+      System.out.printf(
+          "[limits] GET /v2/ with them open: first %d ms; 100 more: p50 %d ms, p99 %d ms%n",
+          normalMillis, millis[49], millis[98]);
 
       // they keep sending a byte every 200 ms: the deadline must not move
       int closed = 0;
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      long deadline = System.nanoTime() + headerTimeout.plusSeconds(60).toNanos();
       ByteBuffer one = ByteBuffer.allocate(1);
       ByteBuffer in = ByteBuffer.allocate(4096);
       List<SocketChannel> open = new ArrayList<>(slow);
@@ -159,7 +173,15 @@ class ConnectionLimitsTest {
     List<Socket> held = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        held.add(new Socket("127.0.0.1", harness.proxy.port()));
+        // a served keep-alive request proves the server counted the connection before the next
+        Socket socket = new Socket("127.0.0.1", harness.proxy.port());
+        socket
+            .getOutputStream()
+            .write("GET /v2/ HTTP/1.1\r\nHost: p\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        socket.setSoTimeout(30_000);
+        assertThat(new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
+            .isEqualTo("HTTP/1.1 200");
+        held.add(socket);
       }
       String refused =
           untilRefused(
@@ -189,9 +211,23 @@ class ConnectionLimitsTest {
       for (int i = 0; i < 2; i++) {
         held.add(new Socket("127.0.0.1", harness.proxy.adminPort()));
       }
-      String refused =
+      String extra =
           rawExchange(harness.proxy.adminPort(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-      assertThat(refused).startsWith("HTTP/1.1 503 ");
+      // connections become active on several event loops, so which of the three is refused is
+      // not fixed: exactly one is (the held ones sent nothing, so an accepted one stays silent)
+      int refused = extra.startsWith("HTTP/1.1 503 ") ? 1 : 0;
+      for (Socket socket : held) {
+        socket.setSoTimeout(2000);
+        try {
+          byte[] answer = socket.getInputStream().readNBytes(12);
+          if (new String(answer, StandardCharsets.US_ASCII).equals("HTTP/1.1 503")) {
+            refused++;
+          }
+        } catch (java.net.SocketTimeoutException e) {
+          // accepted: waiting for a request
+        }
+      }
+      assertThat(refused).isEqualTo(1);
     } finally {
       for (Socket socket : held) {
         socket.close();

@@ -392,6 +392,34 @@ class ConversionProxyTest {
   }
 
   @Test
+  void aHostileIndexWithThousandsOfChildrenCostsOneUpstreamRequest() throws Exception {
+    StringBuilder children = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      children
+          .append(i == 0 ? "" : ",")
+          .append("{\"mediaType\":\"")
+          .append(MediaTypes.OCI_MANIFEST)
+          .append("\",\"digest\":\"")
+          .append(Digest.sha256(("child " + i).getBytes(StandardCharsets.UTF_8)))
+          .append("\",\"size\":100,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}");
+    }
+    byte[] index =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_INDEX
+                + "\",\"manifests\":["
+                + children
+                + "]}")
+            .getBytes(StandardCharsets.UTF_8);
+    upstream.putManifest("team/hostile", "v1", index, MediaTypes.OCI_INDEX);
+    startProxy("zstd", Duration.ofSeconds(30));
+    HttpResponse<byte[]> response =
+        pull("/v2/fake/team/hostile/manifests/v1", CONTAINERD, ACCEPT_ALL);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo(index);
+    assertThat(upstream.count("GET", "/manifests/")).as("upstream manifest GETs").isEqualTo(1);
+  }
+
+  @Test
   void aLayerWhoseDiffIdDoesNotMatchIsNotConverted() throws Exception {
     byte[] tar = TestImages.tar(77, 2, 1000);
     byte[] gz = TestImages.gzip(tar);

@@ -404,4 +404,41 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> HostPort.parse("host:70000"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void limitsHaveProductionDefaultsAndCanBeSetByFileAndEnvironment() throws IOException {
+    TransshipConfig defaults = ConfigLoader.load(null, Map.of());
+    assertThat(defaults.connections()).isEqualTo(ServerLimits.defaults());
+    assertThat(defaults.maxBlobBytes()).isEqualTo(64L << 30);
+    assertThat(defaults.conversion().limits())
+        .isEqualTo(io.transship.converter.InflationLimits.defaults());
+
+    TransshipConfig custom =
+        ConfigLoader.load(
+            write(
+                """
+                connections: { header-timeout: 5s, max: 100, max-request-line: 4KiB }
+                cache: { max-blob-bytes: 1GiB }
+                conversion: { max-inflation-ratio: 0, max-tar-entries: 0 }
+                """),
+            Map.of("TRANSSHIP_CONNECTIONS__MAX_PER_ADDRESS", "7"));
+    assertThat(custom.connections().headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(custom.connections().maxConnections()).isEqualTo(100);
+    assertThat(custom.connections().maxConnectionsPerAddress()).isEqualTo(7);
+    assertThat(custom.connections().maxRequestLine()).isEqualTo(4096);
+    assertThat(custom.maxBlobBytes()).isEqualTo(1L << 30);
+    assertThat(custom.conversion().limits().maxRatio()).isZero();
+    assertThat(custom.conversion().limits().maxEntries()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void nonsensicalLimitsAreOneLineErrors() throws IOException {
+    assertOneLineConfigError(
+        catchThrowable(() -> ConfigLoader.load(write("connections: { max: lots }\n"), Map.of())),
+        "connections.max");
+    assertOneLineConfigError(
+        catchThrowable(
+            () -> ConfigLoader.load(write("connections: { header-timeout: 0s }\n"), Map.of())),
+        "header-timeout");
+  }
 }
