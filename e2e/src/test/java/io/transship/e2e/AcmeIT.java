@@ -74,7 +74,7 @@ class AcmeIT {
     }
     assertThat(issuer).contains("Pebble Intermediate");
     assertThat(proxy.daemon().logText())
-        .contains("GET /.well-known/acme-challenge/")
+        .contains("GET \"/.well-known/acme-challenge/")
         .contains("ACME certificate for [localhost, registry.test] issued by");
 
     // a real client that trusts only pebble's root verifies the chain and the name

@@ -810,11 +810,14 @@ class EstargzIT {
 
   // ------------------------------------------------------------------ the proxy's access log
 
-  /** One line of the proxy's access log: {@code access GET <uri> <status> <bytes>B ...}. */
+  /**
+   * One line of the proxy's access log: {@code access <client> GET "<uri>" <status> <bytes>B ...}
+   * (docs/operations.md).
+   */
   record Access(String method, String uri, int status, long bytes) {}
 
   private static final Pattern ACCESS =
-      Pattern.compile("\\baccess ([A-Z]+) (\\S+) (\\d{3}) (\\d+)B");
+      Pattern.compile("\\baccess (?:\\S+ )?([A-Z]+) \"?([^\"\\s]+)\"? (\\d{3}) (\\d+)B");
 
   private static List<Access> proxyAccesses(long mark) {
     return proxy

@@ -243,7 +243,7 @@ class PodmanIT {
       assertThat(log)
           .as("proxy access log lines for GET blob %s (200)", digest)
           .anyMatch(l ->
-              l.contains("GET /v2/lab/" + TestImages.APP_REPO + "/blobs/" + digest + " 200")
+              l.contains("GET \"/v2/lab/" + TestImages.APP_REPO + "/blobs/" + digest + "\" 200")
                   && !l.contains("ua=\"" + PROXY_UA));
     }
   }
