@@ -33,13 +33,19 @@ public final class Transship implements AutoCloseable {
   private final RegistryService service;
   private final HttpServer server;
   private final FileWatcher watcher;
+  private final GracefulShutdown shutdown;
 
   private Transship(
-      ObjectStore store, RegistryService service, HttpServer server, FileWatcher watcher) {
+      ObjectStore store,
+      RegistryService service,
+      HttpServer server,
+      FileWatcher watcher,
+      GracefulShutdown shutdown) {
     this.store = store;
     this.service = service;
     this.server = server;
     this.watcher = watcher;
+    this.shutdown = shutdown;
   }
 
   /** Starts the proxy; returns once both listeners accept connections. */
@@ -67,6 +73,7 @@ public final class Transship implements AutoCloseable {
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
     FileWatcher watcher = new FileWatcher();
+    GracefulShutdown shutdown = new GracefulShutdown(config.drainTimeout());
     EdgeOptions edge;
     try {
       edge = EdgeFactory.create(config, router, prometheus, watcher);
@@ -90,7 +97,8 @@ public final class Transship implements AutoCloseable {
 
               @Override
               public String notReadyReason() {
-                return storageProblem(root);
+                String draining = shutdown.notReadyReason();
+                return draining.isEmpty() ? storageProblem(root) : draining;
               }
 
               @Override
@@ -121,7 +129,7 @@ public final class Transship implements AutoCloseable {
         root,
         config.upstreams().keySet(),
         config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server, watcher);
+    return new Transship(store, service, server, watcher, shutdown);
   }
 
   private static String storageProblem(Path root) {
@@ -145,6 +153,18 @@ public final class Transship implements AutoCloseable {
 
   public RegistryService service() {
     return service;
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): readyz fails, listeners close, in-flight requests and conversions
+   * get up to {@code server.drain-timeout}; then {@link #close()}.
+   */
+  public void shutdown() throws IOException, InterruptedException {
+    try {
+      shutdown.drain(server, service);
+    } finally {
+      close();
+    }
   }
 
   @Override

@@ -163,7 +163,10 @@ public final class ConfigLoader {
           tree.path("default-upstream").asText(""),
           upstreams,
           bindConversion(tree.path("conversion")),
-          EdgeConfigBinder.bind(tree));
+          EdgeConfigBinder.bind(tree),
+          tree.path("server").hasNonNull("drain-timeout")
+              ? duration(tree.path("server"), "drain-timeout", "server.drain-timeout")
+              : TransshipConfig.DEFAULT_DRAIN_TIMEOUT);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }

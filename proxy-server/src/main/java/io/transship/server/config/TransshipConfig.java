@@ -15,6 +15,7 @@ import java.util.Map;
  * @param upstreams configured upstream registries by alias; nothing else is reachable
  * @param conversion how layers are converted
  * @param edge TLS, client authentication, access rules, admin token, trusted proxies
+ * @param drainTimeout on SIGTERM, how long in-flight requests and conversions get to finish
  */
 public record TransshipConfig(
     HostPort listen,
@@ -24,7 +25,33 @@ public record TransshipConfig(
     String defaultUpstream,
     Map<String, UpstreamConfig> upstreams,
     ConversionConfig conversion,
-    EdgeConfig edge) {
+    EdgeConfig edge,
+    Duration drainTimeout) {
+
+  /** The default drain time ({@code server.drain-timeout}). */
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** With the default drain time. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion,
+      EdgeConfig edge) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        edge,
+        DEFAULT_DRAIN_TIMEOUT);
+  }
 
   /** Without TLS or authentication: plain HTTP, open to whoever reaches it. */
   public TransshipConfig(
@@ -48,6 +75,7 @@ public record TransshipConfig(
 
   public TransshipConfig {
     edge = edge == null ? EdgeConfig.OPEN : edge;
+    drainTimeout = drainTimeout == null ? DEFAULT_DRAIN_TIMEOUT : drainTimeout;
     if (listen == null && edge.tls() == null) {
       throw new IllegalArgumentException(
           "listen is empty and no TLS listener is configured: nothing would listen");
