@@ -16,11 +16,20 @@ import java.util.stream.Collectors;
 /** A tiny client of the admin port for the CLI. */
 final class AdminClient {
   private final URI base;
+  private final String token;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   AdminClient(String base) {
+    this(base, null);
+  }
+
+  /**
+   * @param token the admin token sent as {@code Authorization: Bearer}, or null
+   */
+  AdminClient(String base, String token) {
     this.base = URI.create(base.replaceAll("/+$", ""));
+    this.token = token;
   }
 
   /** Sends a request; {@code query} holds name/value pairs, null values are left out. */
@@ -31,10 +40,13 @@ final class AdminClient {
             .filter(e -> e.getValue() != null)
             .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
             .collect(Collectors.joining("&"));
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(base + path + (q.isEmpty() ? "" : "?" + q)))
-            .method(method, HttpRequest.BodyPublishers.noBody())
-            .build();
+            .method(method, HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      builder.header("Authorization", "Bearer " + token);
+    }
+    HttpRequest request = builder.build();
     try {
       return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (java.net.ConnectException e) {

@@ -8,6 +8,7 @@ import java.util.AbstractMap.SimpleEntry;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,10 +33,12 @@ public final class ResolveCommand implements Callable<Integer> {
       description = "admin URL of the proxy (default: ${DEFAULT-VALUE})")
   String admin;
 
+  @Mixin AdminTokenOption adminToken;
+
   @Override
   public Integer call() throws Exception {
     HttpResponse<InputStream> response =
-        new AdminClient(admin)
+        new AdminClient(admin, adminToken.value())
             .send(
                 "GET",
                 "/resolve",

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,13 +43,16 @@ public final class WarmCommand implements Callable<Integer> {
       description = "admin URL of the proxy (default: ${DEFAULT-VALUE})")
   String admin;
 
+  @Mixin AdminTokenOption adminToken;
+
   @Override
   public Integer call() throws Exception {
     List<Map.Entry<String, String>> query = new ArrayList<>();
     query.add(new SimpleEntry<>("image", image));
     query.add(new SimpleEntry<>("format", format));
     platforms.forEach(p -> query.add(new SimpleEntry<>("platform", p)));
-    HttpResponse<InputStream> response = new AdminClient(admin).send("POST", "/warm", query);
+    HttpResponse<InputStream> response =
+        new AdminClient(admin, adminToken.value()).send("POST", "/warm", query);
     PrintStream out = System.out;
     if (response.statusCode() != 200) {
       System.err.println("transship: " + AdminClient.errorOf(response));

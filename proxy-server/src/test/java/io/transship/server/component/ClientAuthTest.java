@@ -333,6 +333,35 @@ class ClientAuthTest {
   }
 
   @Test
+  void theResolveCommandSendsTheAdminToken() throws Exception {
+    Path tokenFile = dir.resolve("admin-token");
+    Files.writeString(tokenFile, ADMIN_TOKEN + "\n");
+    String admin = "http://127.0.0.1:" + harness.proxy.adminPort();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine without =
+        new picocli.CommandLine(new io.transship.server.cli.ResolveCommand());
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(without.execute("--admin", admin, "fake/team/app:v1")).isEqualTo(1);
+      assertThat(
+              new picocli.CommandLine(new io.transship.server.cli.ResolveCommand())
+                  .execute(
+                      "--admin",
+                      admin,
+                      "--admin-token-file",
+                      tokenFile.toString(),
+                      "fake/team/app:v1"))
+          .isIn(0, 3);
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(captured.toString(StandardCharsets.UTF_8)).contains("admin token required");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
   void forwardedHeadersCountOnlyFromTrustedProxies() throws Exception {
     String[] forwarded = {
       "X-Forwarded-For", "203.0.113.7",
