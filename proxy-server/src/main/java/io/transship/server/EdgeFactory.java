@@ -14,7 +14,10 @@ import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.EdgeOptions;
 import io.transship.server.http.ServerTls;
 import io.transship.server.routing.RequestRouter;
+import io.transship.server.tls.AcmeCertificates;
+import io.transship.server.tls.AcmeChallenges;
 import io.transship.server.tls.PemKeyMaterial;
+import io.transship.storage.ObjectStore;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -30,11 +33,39 @@ final class EdgeFactory {
 
   private EdgeFactory() {}
 
-  static EdgeOptions create(
-      TransshipConfig config, RequestRouter router, MeterRegistry registry, FileWatcher watcher) {
+  /** The edge and, with {@code tls.acme}, the certificate manager to start once listening. */
+  record Edge(EdgeOptions options, AcmeCertificates acme) {}
+
+  static Edge create(
+      TransshipConfig config,
+      RequestRouter router,
+      MeterRegistry registry,
+      FileWatcher watcher,
+      ObjectStore store) {
     EdgeConfig edge = config.edge();
     ServerTls tls = null;
-    if (edge.tls() != null) {
+    AcmeCertificates acme = null;
+    AcmeChallenges challenges = null;
+    if (edge.tls() != null && edge.tls().acme() != null) {
+      if (config.listen() == null) {
+        throw new IllegalArgumentException(
+            "tls.acme answers HTTP-01 challenges on the plain listener: listen must not be empty"
+                + " (the CA connects to port 80)");
+      }
+      challenges = new AcmeChallenges();
+      ServerTls[] holder = new ServerTls[1];
+      acme =
+          new AcmeCertificates(
+              edge.tls().acme(), store, challenges, m -> holder[0].update(m), Clock.systemUTC());
+      holder[0] = new ServerTls(acme.initial());
+      tls = holder[0];
+      LOG.info(
+          "TLS on {} with {}: certificate by ACME from {} for {}",
+          edge.tls().listen(),
+          tls.providerName(),
+          edge.tls().acme().directory(),
+          edge.tls().acme().domains());
+    } else if (edge.tls() != null) {
       EdgeConfig.Tls settings = edge.tls();
       PemKeyMaterial material = PemKeyMaterial.load(settings.certFile(), settings.keyFile());
       ServerTls serverTls = new ServerTls(material);
@@ -84,12 +115,15 @@ final class EdgeFactory {
               + " refused",
           config.adminListen());
     }
-    return new EdgeOptions(
-        tls == null ? null : edge.tls().listen().toSocketAddress(),
-        tls,
-        gate,
-        new TrustedProxies(edge.trustedProxies()),
-        admin);
+    return new Edge(
+        new EdgeOptions(
+            tls == null ? null : edge.tls().listen().toSocketAddress(),
+            tls,
+            gate,
+            new TrustedProxies(edge.trustedProxies()),
+            admin,
+            challenges),
+        acme);
   }
 
   private static boolean loopback(String host) {

@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.transship.server.config.FileWatcher;
 import io.transship.server.config.TransshipConfig;
 import io.transship.server.http.AdminEndpoints;
-import io.transship.server.http.EdgeOptions;
 import io.transship.server.http.HttpServer;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.AdminService;
@@ -34,18 +33,21 @@ public final class Transship implements AutoCloseable {
   private final HttpServer server;
   private final FileWatcher watcher;
   private final GracefulShutdown shutdown;
+  private final AutoCloseable acme;
 
   private Transship(
       ObjectStore store,
       RegistryService service,
       HttpServer server,
       FileWatcher watcher,
-      GracefulShutdown shutdown) {
+      GracefulShutdown shutdown,
+      AutoCloseable acme) {
     this.store = store;
     this.service = service;
     this.server = server;
     this.watcher = watcher;
     this.shutdown = shutdown;
+    this.acme = acme;
   }
 
   /** Starts the proxy; returns once both listeners accept connections. */
@@ -74,9 +76,9 @@ public final class Transship implements AutoCloseable {
     AdminService admin = new AdminService(router, service);
     FileWatcher watcher = new FileWatcher();
     GracefulShutdown shutdown = new GracefulShutdown(config.drainTimeout());
-    EdgeOptions edge;
+    EdgeFactory.Edge edge;
     try {
-      edge = EdgeFactory.create(config, router, prometheus, watcher);
+      edge = EdgeFactory.create(config, router, prometheus, watcher, store);
     } catch (RuntimeException e) {
       watcher.close();
       service.close();
@@ -120,7 +122,10 @@ public final class Transship implements AutoCloseable {
                 admin.warm(image, format, platforms, progress);
               }
             },
-            edge);
+            edge.options());
+    if (edge.acme() != null) {
+      edge.acme().start(config.edge().tls().acme().checkInterval());
+    }
     LOG.info(
         "transship listening on {}{} (admin {}), storage {}, upstreams {}, default {}",
         config.listen() == null ? "(no plain HTTP)" : config.listen(),
@@ -129,7 +134,7 @@ public final class Transship implements AutoCloseable {
         root,
         config.upstreams().keySet(),
         config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
-    return new Transship(store, service, server, watcher, shutdown);
+    return new Transship(store, service, server, watcher, shutdown, edge.acme());
   }
 
   private static String storageProblem(Path root) {
@@ -169,6 +174,13 @@ public final class Transship implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    if (acme != null) {
+      try {
+        acme.close();
+      } catch (Exception e) {
+        LOG.debug("stopping ACME renewals failed", e);
+      }
+    }
     watcher.close();
     server.close();
     service.close();

@@ -28,11 +28,42 @@ public record EdgeConfig(Tls tls, Auth auth, String adminToken, List<String> tru
    * The HTTPS listener of the registry API.
    *
    * @param listen where it listens
-   * @param certFile PEM certificate chain, leaf first
-   * @param keyFile PEM private key (PKCS#8, PKCS#1 or SEC1; RSA or EC)
+   * @param certFile PEM certificate chain, leaf first (null with ACME)
+   * @param keyFile PEM private key (PKCS#8, PKCS#1 or SEC1; RSA or EC; null with ACME)
    * @param reloadInterval how often both files are checked for a change
+   * @param acme the ACME settings, or null when the files are managed outside
    */
-  public record Tls(HostPort listen, Path certFile, Path keyFile, Duration reloadInterval) {}
+  public record Tls(
+      HostPort listen, Path certFile, Path keyFile, Duration reloadInterval, Acme acme) {
+
+    /** Certificate and key from files. */
+    public Tls(HostPort listen, Path certFile, Path keyFile, Duration reloadInterval) {
+      this(listen, certFile, keyFile, reloadInterval, null);
+    }
+  }
+
+  /**
+   * A certificate obtained and renewed by transship over ACME (RFC 8555), HTTP-01 challenges
+   * answered on the plain listener, kept in storage.
+   *
+   * @param directory the ACME directory URL
+   * @param email contact address for the account, or null
+   * @param domains host names the certificate is for
+   * @param caFile extra CA certificates (PEM) to trust for the ACME server's own HTTPS, or null
+   * @param renewBefore renew when the certificate expires sooner than this
+   * @param checkInterval how often expiry and storage are checked
+   */
+  public record Acme(
+      java.net.URI directory,
+      String email,
+      List<String> domains,
+      Path caFile,
+      Duration renewBefore,
+      Duration checkInterval) {
+    public Acme {
+      domains = List.copyOf(domains);
+    }
+  }
 
   /**
    * Client authentication and authorization.

@@ -26,6 +26,22 @@ final class EdgeConfigBinder {
   private static EdgeConfig.Tls tls(JsonNode node) {
     String cert = node.path("cert-file").asText("");
     String key = node.path("key-file").asText("");
+    EdgeConfig.Acme acme = acme(node.path("acme"));
+    if (acme != null) {
+      if (!cert.isEmpty() || !key.isEmpty()) {
+        throw new ConfigException("tls.acme and tls.cert-file/key-file are exclusive; set one");
+      }
+      try {
+        return new EdgeConfig.Tls(
+            HostPort.parse(node.path("listen").asText("")),
+            null,
+            null,
+            duration(node, "reload-interval", "tls.reload-interval", Duration.ofSeconds(5)),
+            acme);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("tls.listen: " + e.getMessage());
+      }
+    }
     if (cert.isEmpty() && key.isEmpty()) {
       return null;
     }
@@ -45,6 +61,35 @@ final class EdgeConfigBinder {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("tls.listen: " + e.getMessage());
     }
+  }
+
+  private static EdgeConfig.Acme acme(JsonNode node) {
+    String directory = node.path("directory").asText("");
+    if (directory.isEmpty()) {
+      return null;
+    }
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(directory);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("tls.acme.directory is not a URL");
+    }
+    if (!"https".equals(uri.getScheme())) {
+      throw new ConfigException("tls.acme.directory must be an https:// URL");
+    }
+    List<String> domains = strings(node.path("domains"), "tls.acme.domains");
+    if (domains.isEmpty()) {
+      throw new ConfigException("tls.acme.domains must name at least one host name");
+    }
+    String email = node.path("email").asText("");
+    String ca = node.path("ca-file").asText("");
+    return new EdgeConfig.Acme(
+        uri,
+        email.isEmpty() ? null : email,
+        domains,
+        ca.isEmpty() ? null : Path.of(ca),
+        duration(node, "renew-before", "tls.acme.renew-before", Duration.ofDays(30)),
+        duration(node, "check-interval", "tls.acme.check-interval", Duration.ofHours(6)));
   }
 
   private static EdgeConfig.Auth auth(JsonNode node) {

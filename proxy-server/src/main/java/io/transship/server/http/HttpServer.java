@@ -179,7 +179,7 @@ public final class HttpServer implements AutoCloseable {
 
   private RegistryHandler registryHandler(boolean tls) {
     return new RegistryHandler(
-        router, service, service.metrics(), workers, edge.gate(), edge.proxies(), tls);
+        router, service, service.metrics(), workers, edge.gate(), edge.proxies(), tls, edge.acme());
   }
 
   /** The bound plain-HTTP registry port (useful with port 0); -1 when plain HTTP is off. */

@@ -19,6 +19,7 @@ import io.transship.server.routing.RegistryRequest;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.ProxyMetrics;
 import io.transship.server.service.RegistryService;
+import io.transship.server.tls.AcmeChallenges;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -45,6 +46,7 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
   private final AuthGate gate;
   private final TrustedProxies proxies;
   private final boolean tls;
+  private final AcmeChallenges acme;
 
   RegistryHandler(
       RequestRouter router,
@@ -53,7 +55,8 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
       ExecutorService workers,
       AuthGate gate,
       TrustedProxies proxies,
-      boolean tls) {
+      boolean tls,
+      AcmeChallenges acme) {
     this.router = router;
     this.service = service;
     this.metrics = metrics;
@@ -61,6 +64,7 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     this.gate = gate;
     this.proxies = proxies;
     this.tls = tls;
+    this.acme = acme;
   }
 
   @Override
@@ -100,7 +104,10 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     try {
       // the client's Authorization stays here: nothing below this point receives it
       String authorization = exchange.header("Authorization");
-      if (gate.handles(exchange.path())) {
+      if (acme != null && exchange.path().startsWith(AcmeChallenges.PREFIX)) {
+        route = "acme";
+        reply = acmeAnswer(exchange.path());
+      } else if (gate.handles(exchange.path())) {
         route = "token";
         reply =
             gate.token(
@@ -157,6 +164,20 @@ final class RegistryHandler extends ChannelInboundHandlerAdapter {
     } else {
       channel.close();
     }
+  }
+
+  /** An HTTP-01 challenge answer (RFC 8555 section 8.3), open to anyone, like the CA asks. */
+  private Reply acmeAnswer(String path) {
+    return acme.answer(path)
+        .map(answer ->
+            new Reply(
+                200,
+                Map.of("Content-Type", "application/octet-stream"),
+                new io.transship.server.reply.Body.Bytes(
+                    answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII))))
+        .orElseGet(() ->
+            ErrorReplies.of(
+                new RegistryException(ErrorCode.NAME_UNKNOWN, "no such ACME challenge")));
   }
 
   /** Client address, scheme and host; forwarding headers count only from trusted proxies. */

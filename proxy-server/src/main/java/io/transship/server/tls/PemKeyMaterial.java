@@ -41,34 +41,57 @@ public record PemKeyMaterial(PrivateKey key, List<X509Certificate> chain) {
 
   /** Reads and checks both files; the message of the exception says what is wrong. */
   public static PemKeyMaterial load(Path certFile, Path keyFile) {
+    String chain;
+    String key;
+    try {
+      chain = Files.readString(certFile, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot read certificate chain " + certFile + ": " + e.getMessage(), e);
+    }
+    try {
+      key = Files.readString(keyFile, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read key " + keyFile + ": " + e.getMessage(), e);
+    }
+    return parse(chain, certFile.toString(), key, keyFile.toString());
+  }
+
+  /**
+   * Parses and checks PEM text (e.g. kept in storage); {@code certSource} and {@code keySource}
+   * name where it came from in error messages.
+   */
+  public static PemKeyMaterial parse(
+      String chainPem, String certSource, String keyPem, String keySource) {
     List<X509Certificate> chain = new ArrayList<>();
-    try (InputStream in = Files.newInputStream(certFile)) {
+    try (InputStream in =
+        new java.io.ByteArrayInputStream(chainPem.getBytes(StandardCharsets.US_ASCII))) {
       CertificateFactory factory = CertificateFactory.getInstance("X.509");
       factory.generateCertificates(in).forEach(c -> chain.add((X509Certificate) c));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(
-          "cannot read certificate chain " + certFile + ": " + e.getMessage(), e);
+          "cannot read certificate chain " + certSource + ": " + e.getMessage(), e);
     }
     if (chain.isEmpty()) {
-      throw new IllegalArgumentException(certFile + " holds no PEM certificate");
+      throw new IllegalArgumentException(certSource + " holds no PEM certificate");
     }
-    PrivateKey key = readKey(keyFile);
+    PrivateKey key = readKey(keyPem, keySource);
     PemKeyMaterial material = new PemKeyMaterial(key, chain);
-    material.checkKeyMatchesLeaf(keyFile, certFile);
+    material.checkKeyMatchesLeaf(keySource, certSource);
     return material;
   }
 
-  private static PrivateKey readKey(Path keyFile) {
-    try (Reader reader = Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII);
+  private static PrivateKey readKey(String keyPem, String keyFile) {
+    try (Reader reader = new java.io.StringReader(keyPem);
         PEMParser parser = new PEMParser(reader)) {
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
       Object item;
       while ((item = parser.readObject()) != null) {
         if (item instanceof PEMKeyPair pair) {
-          return converter.getPrivateKey(pair.getPrivateKeyInfo());
+          return jdkKey(converter.getPrivateKey(pair.getPrivateKeyInfo()));
         }
         if (item instanceof PrivateKeyInfo info) {
-          return converter.getPrivateKey(info);
+          return jdkKey(converter.getPrivateKey(info));
         }
       }
     } catch (IOException e) {
@@ -78,7 +101,23 @@ public record PemKeyMaterial(PrivateKey key, List<X509Certificate> chain) {
         keyFile + " holds no unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)");
   }
 
-  private void checkKeyMatchesLeaf(Path keyFile, Path certFile) {
+  /**
+   * The JDK's own key object: with BouncyCastle registered as a provider, EC keys may come back as
+   * BouncyCastle's "ECDSA" keys, which TLS engines should not have to know.
+   */
+  private static PrivateKey jdkKey(PrivateKey key) {
+    if (!key.getAlgorithm().equals("ECDSA")) {
+      return key;
+    }
+    try {
+      return java.security.KeyFactory.getInstance("EC", "SunEC")
+          .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot convert the EC key: " + e.getMessage(), e);
+    }
+  }
+
+  private void checkKeyMatchesLeaf(String keyFile, String certFile) {
     String algorithm =
         switch (key.getAlgorithm()) {
           case "RSA" -> "SHA256withRSA";

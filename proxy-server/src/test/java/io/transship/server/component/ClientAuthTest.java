@@ -269,8 +269,13 @@ class ClientAuthTest {
 
     assertThat(metric("transship_auth_failures_total{reason=\"bad-password\"}")).isEqualTo(1.0);
     assertThat(metric("transship_auth_failures_total{reason=\"bad-token\"}")).isEqualTo(1.0);
+    // every request's access line (written after its response) is in before the check
+    for (int i = 0; i < 200 && accessLines() < 6; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(accessLines()).isGreaterThanOrEqualTo(6);
     List<String> lines = new ArrayList<>();
-    for (ILoggingEvent event : logs.list) {
+    for (ILoggingEvent event : events()) {
       lines.add(
           event.getFormattedMessage()
               + (event.getThrowableProxy() == null
@@ -373,14 +378,36 @@ class ClientAuthTest {
         .startsWith("Bearer realm=\"http://127.0.0.1:");
     harness.close();
     startProxy(List.of("127.0.0.0/8"));
-    logs.list.clear();
     HttpResponse<byte[]> trusted = get("/v2/", forwarded);
     assertThat(trusted.headers().firstValue("WWW-Authenticate").orElseThrow())
         .startsWith("Bearer realm=\"https://registry.example.com/token\"");
-    assertThat(logs.list)
-        .anyMatch(e ->
-            e.getLoggerName().equals("transship.access")
-                && e.getFormattedMessage().startsWith("203.0.113.7 GET /v2/ 401"));
+    // the access line is written after the response went out: wait for it (bounded)
+    assertThat(
+            awaitLog(e ->
+                e.getLoggerName().equals("transship.access")
+                    && e.getFormattedMessage().startsWith("203.0.113.7 GET /v2/ 401")))
+        .isTrue();
+  }
+
+  /** A snapshot of the captured events (the appender appends under its own lock). */
+  private List<ILoggingEvent> events() {
+    synchronized (logs) {
+      return new ArrayList<>(logs.list);
+    }
+  }
+
+  private long accessLines() {
+    return events().stream().filter(e -> e.getLoggerName().equals("transship.access")).count();
+  }
+
+  private boolean awaitLog(java.util.function.Predicate<ILoggingEvent> wanted) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      if (events().stream().anyMatch(wanted)) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return false;
   }
 
   private int adminStatus(String path, String authorization) throws Exception {

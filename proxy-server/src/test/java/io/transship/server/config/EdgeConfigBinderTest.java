@@ -78,6 +78,43 @@ class EdgeConfigBinderTest {
   }
 
   @Test
+  void acmeReplacesTheCertificateFiles() throws IOException {
+    TransshipConfig config =
+        ConfigLoader.load(
+            write(
+                """
+                tls:
+                  listen: 0.0.0.0:443
+                  acme: { directory: "https://acme.example/dir", domains: [registry.example.com] }
+                """),
+            Map.of("TRANSSHIP_TLS__ACME__EMAIL", "ops@example.com"));
+    EdgeConfig.Acme acme = config.edge().tls().acme();
+    assertThat(acme.directory().toString()).isEqualTo("https://acme.example/dir");
+    assertThat(acme.email()).isEqualTo("ops@example.com");
+    assertThat(acme.domains()).containsExactly("registry.example.com");
+    assertThat(acme.renewBefore()).isEqualTo(Duration.ofDays(30));
+    assertThat(acme.checkInterval()).isEqualTo(Duration.ofHours(6));
+    assertThat(config.edge().tls().certFile()).isNull();
+    assertConfigError(
+        catchThrowable(() ->
+            ConfigLoader.load(
+                write(
+                    "tls: { cert-file: /a, key-file: /b, acme: { directory: \"https://x/d\","
+                        + " domains: [a] } }"),
+                Map.of())),
+        "exclusive");
+    assertConfigError(
+        catchThrowable(() ->
+            ConfigLoader.load(write("tls: { acme: { directory: \"https://x/d\" } }"), Map.of())),
+        "tls.acme.domains");
+    assertConfigError(
+        catchThrowable(() ->
+            ConfigLoader.load(
+                write("tls: { acme: { directory: \"http://x/d\", domains: [a] } }"), Map.of())),
+        "https://");
+  }
+
+  @Test
   void theAdminTokenCanComeFromAFile() throws IOException {
     Path token = dir.resolve("admin-token");
     Files.writeString(token, "0123456789abcdef-file\n");
