@@ -174,22 +174,87 @@ pid=$(podman inspect --format '{{.State.Pid}}' "$ID")
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 
-# SIGTERM as the kubelet sends it, while a 64 MiB download is in flight (rate-limited client)
-curl -sf -u puller:pullpass --limit-rate 4M -o "$WORK/big.out" "http://127.0.0.1:$P/v2/lab/lab/big/blobs/$BIG" & CURL_PID=$!
-started() { [[ $(stat -c %s "$WORK/big.out" 2> /dev/null || echo 0) -gt 2000000 ]]; }
-waitfor 150 started || bad "the download did not start"
+# SIGTERM as the kubelet sends it, while a 64 MiB download is in flight: the client reads 2 MiB,
+# then holds the rest until it has seen /readyz answer 503, so the request is in flight for sure
+cat > "$WORK/client.py" <<'PY'
+import base64, hashlib, http.client, os, sys, time
+port, path, started, go = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+c.request("GET", path, headers={"Authorization": "Basic " + base64.b64encode(b"puller:pullpass").decode()})
+r = c.getresponse()
+if r.status != 200:
+    sys.exit(f"GET {path}: {r.status}")
+h, n = hashlib.sha256(), 0
+first = r.read(2 * 1024 * 1024); h.update(first); n += len(first)
+open(started, "w").close()
+deadline = time.time() + 120
+while not os.path.exists(go) and time.time() < deadline:
+    time.sleep(0.1)
+while True:
+    b = r.read(1 << 20)
+    if not b:
+        break
+    h.update(b); n += len(b)
+print(n, "sha256:" + h.hexdigest())
+PY
+python3 "$WORK/client.py" "$P" "/v2/lab/lab/big/blobs/$BIG" "$WORK/started" "$WORK/go" > "$WORK/client.out" 2>&1 & CURL_PID=$!
+started() { [[ -f $WORK/started ]]; }
+waitfor 300 started || bad "the download did not start: $(cat "$WORK/client.out")"
 node "$TOOLS/node/kubelet.mjs" stop "$WORK/pod" > "$WORK/stop.out" 2> "$WORK/pod.log" & STOP_PID=$!
 notready() { [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/readyz") == 503 ]]; }
-if waitfor 100 notready; then
-  ok "readyz 503 during the drain"; else bad "readyz never turned 503 after SIGTERM"; fi
-if wait "$CURL_PID" && [[ "sha256:$(sha256sum "$WORK/big.out" | cut -d' ' -f1)" == "$BIG" ]]; then
+if waitfor 300 notready; then ok "readyz 503 during the drain"; else bad "readyz never turned 503 after SIGTERM"; fi
+touch "$WORK/go"
+if wait "$CURL_PID" && [[ $(cat "$WORK/client.out") == "$((64 * 1024 * 1024)) $BIG" ]]; then
   ok "the 64 MiB download in flight at SIGTERM completed with the right digest"
-else bad "the download in flight was cut (got $(stat -c %s "$WORK/big.out" 2> /dev/null) bytes)"; fi
+else bad "the download in flight was cut: $(cat "$WORK/client.out")"; fi
 CURL_PID=
 wait "$STOP_PID"; code=$(tail -1 "$WORK/stop.out")
 if grep -q "shutdown: drained in" "$WORK/pod.log"; then ok "pod exited ($code) after draining: $(grep -o 'shutdown: drained in [0-9]* ms' "$WORK/pod.log")"
 else bad "no drain in the pod log (exit $code)"; tail -20 "$WORK/pod.log"; fi
 rm -f "$WORK/pod/pod.json"
+
+# the same chart with S3 storage: S3Proxy (filesystem backend) as the bucket, keys from the environment
+S3JAR="$(ls "$HOME"/.m2/repository/org/gaul/s3proxy/*/s3proxy-*-jar-with-dependencies.jar 2> /dev/null | tail -1)"
+if [[ -z $S3JAR ]]; then
+  echo "SKIP S3 pod: the S3Proxy jar is not in ~/.m2 (the e2e module's dependency brings it)"
+else
+  S3P=$(freeport); mkdir -p "$WORK/s3/data/chart-cache"
+  cat > "$WORK/s3/conf" <<PROPS
+s3proxy.endpoint=http://127.0.0.1:$S3P
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=chart-access-key
+s3proxy.credential=chart-secret-key
+s3proxy.ignore-unknown-headers=true
+jclouds.provider=filesystem-nio2
+jclouds.filesystem.basedir=$WORK/s3/data
+PROPS
+  "${JAVA_HOME:-$("$ROOT/bin/find-jdk")}/bin/java" -jar "$S3JAR" --properties "$WORK/s3/conf" > "$WORK/s3/log" 2>&1 & S3_PID=$!
+  s3up() { curl -s -o /dev/null "http://127.0.0.1:$S3P/"; }
+  waitfor 150 s3up || bad "S3Proxy did not start"
+  P=$(freeport); A=$(freeport)
+  cat > "$WORK/s3-values.yaml" <<YML
+image: { repository: localhost/transship, tag: test, pullPolicy: Never }
+service: { port: $P, adminPort: $A }
+config:
+  default-upstream: lab
+  upstream-defaults: { format: zstd }
+  upstreams:
+    lab: { url: "http://127.0.0.1:$REG_PORT" }
+  storage:
+    s3: { bucket: chart-cache, prefix: t/, region: us-east-1, endpoint: "http://127.0.0.1:$S3P", path-style: true, access-key-id: chart-access-key }
+extraEnv:
+  - { name: TRANSSHIP_STORAGE__S3__SECRET_ACCESS_KEY, value: chart-secret-key }
+YML
+  "$HELM" template t "$CHART" -f "$WORK/s3-values.yaml" > "$WORK/s3.yaml" 2> "$WORK/tpl.err" || { bad "rendering S3 values"; cat "$WORK/tpl.err"; }
+  if node "$TOOLS/node/kubelet.mjs" start "$WORK/s3.yaml" t-transship "$WORK/pod" > /dev/null 2> "$WORK/kubelet.err"; then
+    if skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$P/lab/lab/tiny:1" "oci:$WORK/pulled-s3:tiny" 2> "$WORK/pull.err" \
+       && [[ -n $(find "$WORK/s3/data/chart-cache" -type f -path '*blobs*' | head -1) ]]; then
+      ok "pod with S3 storage (S3Proxy): skopeo pull through it, $(find "$WORK/s3/data/chart-cache" -type f | wc -l) objects in the bucket"
+    else bad "pull through the S3 pod"; cat "$WORK/pull.err"; find "$WORK/s3/data" | head; fi
+    node "$TOOLS/node/kubelet.mjs" stop "$WORK/pod" > /dev/null 2>&1; rm -f "$WORK/pod/pod.json"
+  else bad "running the S3 pod"; cat "$WORK/kubelet.err"; fi
+  kill "$S3_PID" 2> /dev/null
+fi
 
 # --- 3. figures (not pass/fail)
 gz=$(skopeo copy -q "containers-storage:$IMAGE" "oci:$WORK/img-gz:x" --dest-compress-format gzip > /dev/null 2>&1 && du -sb "$WORK/img-gz/blobs" | cut -f1)
