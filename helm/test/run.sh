@@ -159,7 +159,8 @@ ID=$(jq -r .id <<< "$pod")
 
 user=$(podman exec "$ID" id -u 2>&1); [[ $user == 65532 ]] && ok "process runs as uid 65532" || bad "process uid: $user"
 if podman exec "$ID" sh -c 'touch /opt/x' 2> /dev/null; then bad "root filesystem is writable"; else ok "root filesystem is read-only"; fi
-podman logs "$ID" 2>&1 | head -6 | cut -c1-200 | sed 's/^/     log: /'
+codecs=$(podman logs "$ID" 2>&1 | grep -o 'codecs: .*')
+if [[ $codecs == *"ISA-L"*libdeflate* ]]; then ok "native codecs active in the image ($codecs)"; else bad "native codecs not active: ${codecs:-no codecs line}"; fi
 
 # pulls through it: refused without credentials, zstd with them
 if skopeo inspect --tls-verify=false "docker://127.0.0.1:$P/lab/lab/tiny:1" > /dev/null 2> "$WORK/anon.err"; then bad "anonymous pull was allowed"

@@ -134,6 +134,7 @@ public final class Transship implements AutoCloseable {
         root,
         config.upstreams().keySet(),
         config.defaultUpstream().isEmpty() ? "(none)" : config.defaultUpstream());
+    LOG.info("codecs: {}", io.transship.converter.Codecs.describe());
     return new Transship(store, service, server, watcher, shutdown, edge.acme());
   }
 
