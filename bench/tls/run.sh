@@ -8,7 +8,8 @@
 #   tls-bearer   HTTPS + a token from /token
 #   registry     docker-registry serving the same manifest itself with http.tls + htpasswd (Basic)
 # and with a new connection per request (Connection: close), the handshake cost:
-#   plain-new / tls-basic-new
+#   plain-new / tls-new
+# and blob GET throughput (a LAYER_MIB random layer, cache hit): blob-plain / blob-tls-basic
 #
 #   bench/tls/run.sh                 # DURATION=4 WARMUP=1 THREADS=1 CONNS=4
 #
@@ -18,6 +19,7 @@ DURATION=${DURATION:-4}
 WARMUP=${WARMUP:-1}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-4}
+LAYER_MIB=${LAYER_MIB:-16}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 JAR=${TRANSSHIP_JAR:-$REPO/proxy-server/target/transship.jar}
@@ -42,7 +44,7 @@ wait_up() { for _ in $(seq 1 300); do curl -ks -o /dev/null "$1" && return 0; sl
 
 # ---- a small image in an OCI layout
 L=$W/layout; mkdir -p "$L/blobs/sha256" "$W/rootfs"
-head -c 4096 /dev/urandom > "$W/rootfs/f"
+head -c $((LAYER_MIB * 1024 * 1024)) /dev/urandom > "$W/rootfs/f"
 tar -C "$W/rootfs" -cf "$W/layer.tar" f
 DIFF=$(sha256sum "$W/layer.tar" | cut -d' ' -f1)
 gzip -n -c "$W/layer.tar" > "$W/layer.gz"
@@ -106,10 +108,13 @@ curl -fsS -o /dev/null -H "Accept: $MT" "http://127.0.0.1:$PA$PATH_M" || die "pl
 curl -fksS -o /dev/null -H "Accept: $MT" -H "Authorization: $BASIC" "https://127.0.0.1:$TB$PATH_M" || die "tls manifest GET failed"
 TOKEN=$(curl -fksS -u bench:benchpass "https://127.0.0.1:$TB/token?service=transship&scope=repository:lab/bench/random:pull" | jq -r .token)
 curl -fksS -o /dev/null -H "Accept: $MT" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$TB$PATH_M" || die "bearer GET failed"
+PATH_B=/v2/lab/bench/random/blobs/$LD
+curl -fsS -o /dev/null "http://127.0.0.1:$PA$PATH_B" || die "plain blob GET failed"
+curl -fksS -o /dev/null -H "Authorization: $BASIC" "https://127.0.0.1:$TB$PATH_B" || die "tls blob GET failed"
 
 # ---- runs
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A RPS
+declare -A RPS XFER
 bench() { # name url extra-headers...
   local name=$1 url=$2; shift 2
   local hdr=(-H "Accept: $MT"); for h in "$@"; do hdr+=(-H "$h"); done
@@ -117,9 +122,11 @@ bench() { # name url extra-headers...
   local out; out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "${hdr[@]}" "$url" 2>&1)
   if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; die "$name: non-2xx answers"; fi
   RPS[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  log "$name: ${RPS[$name]} req/s"
+  XFER[$name]=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
+  log "$name: ${RPS[$name]} req/s, ${XFER[$name]}/s"
 }
 bench plain "http://127.0.0.1:$PA$PATH_M"
+bench plain-basic "http://127.0.0.1:$PB$PATH_M" "Authorization: $BASIC"  # warms the secure JVM; measured again below
 bench tls "https://127.0.0.1:$TA$PATH_M"
 bench plain-basic "http://127.0.0.1:$PB$PATH_M" "Authorization: $BASIC"
 bench tls-basic "https://127.0.0.1:$TB$PATH_M" "Authorization: $BASIC"
@@ -127,6 +134,8 @@ bench tls-bearer "https://127.0.0.1:$TB$PATH_M" "Authorization: Bearer $TOKEN"
 bench registry "https://127.0.0.1:$RTLS/v2/bench/random/manifests/latest" "Authorization: $BASIC"
 bench plain-new "http://127.0.0.1:$PA$PATH_M" "Connection: close"
 bench tls-new "https://127.0.0.1:$TA$PATH_M" "Connection: close"
+bench blob-plain "http://127.0.0.1:$PA$PATH_B"
+bench blob-tls-basic "https://127.0.0.1:$TB$PATH_B" "Authorization: $BASIC"
 checks=$(curl -s "http://127.0.0.1:$AB/metrics" | awk '/^transship_auth_password_checks_total/ {print $2}')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -134,6 +143,8 @@ echo "| run | req/s | vs plain |"
 echo "|---|---|---|"
 for n in plain tls plain-basic tls-basic tls-bearer registry; do echo "| $n | ${RPS[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain]}") |"; done
 for n in plain-new tls-new; do echo "| $n | ${RPS[$n]} | $(ratio "${RPS[$n]}" "${RPS[plain-new]}") (vs plain-new) |"; done
+echo "| blob-plain | ${XFER[blob-plain]}/s | 1.00 |"
+echo "| blob-tls-basic | ${XFER[blob-tls-basic]}/s | $(ratio "${RPS[blob-tls-basic]}" "${RPS[blob-plain]}") (vs blob-plain) |"
 echo
 echo "authentication alone: plain-basic / plain = $(ratio "${RPS[plain-basic]}" "${RPS[plain]}"); over TLS: tls-basic / tls = $(ratio "${RPS[tls-basic]}" "${RPS[tls]}"), tls-bearer / tls = $(ratio "${RPS[tls-bearer]}" "${RPS[tls]}")"
 echo "tls-basic / registry (docker-registry, http.tls + htpasswd): $(ratio "${RPS[tls-basic]}" "${RPS[registry]}")"

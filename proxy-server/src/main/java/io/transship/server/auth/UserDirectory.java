@@ -74,7 +74,11 @@ public final class UserDirectory {
       try {
         lines = Files.readAllLines(htpasswd, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read auth.htpasswd " + htpasswd + ": " + e);
+        throw new IllegalArgumentException(
+            "cannot read auth.htpasswd "
+                + htpasswd
+                + ": "
+                + io.transship.server.tls.PemKeyMaterial.why(e));
       }
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i).strip();

@@ -47,14 +47,23 @@ public record PemKeyMaterial(PrivateKey key, List<X509Certificate> chain) {
       chain = Files.readString(certFile, StandardCharsets.US_ASCII);
     } catch (IOException e) {
       throw new IllegalArgumentException(
-          "cannot read certificate chain " + certFile + ": " + e.getMessage(), e);
+          "cannot read certificate chain " + certFile + ": " + why(e), e);
     }
     try {
       key = Files.readString(keyFile, StandardCharsets.US_ASCII);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read key " + keyFile + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot read key " + keyFile + ": " + why(e), e);
     }
     return parse(chain, certFile.toString(), key, keyFile.toString());
+  }
+
+  /** A file error in words ("no such file" rather than the bare path NIO puts in the message). */
+  public static String why(IOException e) {
+    return switch (e) {
+      case java.nio.file.NoSuchFileException n -> "no such file";
+      case java.nio.file.AccessDeniedException a -> "permission denied";
+      default -> String.valueOf(e.getMessage());
+    };
   }
 
   /**
