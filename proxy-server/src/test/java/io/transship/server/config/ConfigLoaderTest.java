@@ -392,4 +392,13 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> HostPort.parse("host:70000"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void drainTimeoutDefaultsToThirtySecondsAndIsOverridable() {
+    assertThat(ConfigLoader.load(null, Map.of()).drainTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(
+            ConfigLoader.load(null, Map.of("TRANSSHIP_SERVER__DRAIN_TIMEOUT", "2m")).drainTimeout())
+        .isEqualTo(java.time.Duration.ofMinutes(2));
+  }
 }
