@@ -28,6 +28,8 @@ RUN set -eu; \
          && cp proxy-server/target/transship.jar /tmp/transship.jar; fi; \
     jlink --add-modules "$JLINK_MODULES" --strip-java-debug-attributes --no-man-pages --no-header-files \
           --generate-cds-archive --output /opt/jre; \
+    # the CDS archive for heaps over 32 GiB (no compressed oops): 14 MB for a case the chart never sizes
+    rm -f /opt/jre/lib/server/classes_nocoops.jsa; \
     /opt/jre/bin/java -version
 
 FROM ${RUNTIME_BASE}
