@@ -70,7 +70,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
       "storage" (dict "filesystem" (dict "root" "/var/lib/transship" "max-bytes" .Values.cache.maxBytes))
       "server" (dict "drain-timeout" (printf "%vs" .Values.shutdown.drainTimeoutSeconds)) -}}
 {{- if .Values.tls.enabled -}}
+{{- if .Values.tls.secretName -}}
 {{- $_ := set $managed "tls" (dict "listen" (printf "0.0.0.0:%v" .Values.service.tlsPort) "cert-file" "/etc/transship/tls/tls.crt" "key-file" "/etc/transship/tls/tls.key") -}}
+{{- else -}}
+{{- $_ := set $managed "tls" (dict "listen" (printf "0.0.0.0:%v" .Values.service.tlsPort)) -}}
+{{- end -}}
 {{- end -}}
 {{- if $keys.htpasswd -}}
 {{- $_ := set $managed "auth" (dict "htpasswd" "/etc/transship/secret/htpasswd") -}}
