@@ -13,7 +13,7 @@ export CONTAINERS_CONF="$IMAGE_CACHE/conf/containers.conf" CONTAINERS_STORAGE_CO
 podman image exists "$IMAGE" || { echo "bench/image.sh: no image $IMAGE; image/build.sh $IMAGE" >&2; exit 2; }
 JAVA="$("$ROOT/bin/find-jdk")/bin/java"; JAR="$ROOT/proxy-server/target/transship.jar"
 W="$(mktemp -d /tmp/transship-bench.XXXXXX)"; CID=""; PIDS=()
-trap 'podman rm -f "$CID" > /dev/null 2>&1; kill "${PIDS[@]}" 2> /dev/null; rm -rf "$W"' EXIT
+trap '[[ -n $CID ]] && podman rm -f "$CID" > /dev/null 2>&1; kill "${PIDS[@]}" 2> /dev/null; rm -rf "$W"; true' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ms() { date +%s%3N; }
 ready() { for _ in $(seq 1 1200); do [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz") == 200 ]] && return 0; sleep 0.05; done; return 1; }

@@ -27,4 +27,6 @@ fi
 exec 9>"$CACHE/.lock"; flock 9
 buildah --root "$CACHE/storage" --runroot "$CACHE/run" --storage-driver vfs \
   bud --isolation chroot --layers=false "${args[@]}" -t "$TAG" -f "$ROOT/Dockerfile" "$ROOT" > "$CACHE/build.log" 2>&1 || { tail -20 "$CACHE/build.log" >&2; exit 1; }
+# the previous build of this tag is now dangling: drop it, or the vfs store grows by ~300 MB a build
+buildah --root "$CACHE/storage" --runroot "$CACHE/run" --storage-driver vfs rmi --prune > /dev/null 2>&1 || true
 echo "$TAG"

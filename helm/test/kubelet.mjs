@@ -108,7 +108,13 @@ async function start(manifests, deployment, work) {
   if (c.command) args.push("--entrypoint", JSON.stringify(c.command));
   args.push(c.image, ...(c.args || []));
   const t0 = Date.now();
-  const id = podman(...args);
+  let id;
+  try {
+    id = podman(...args);
+  } catch (e) {
+    spawnSync("podman", ["rm", "-f", args[3]]); // the container podman created before failing
+    throw e;
+  }
   const ports = Object.fromEntries((c.ports || []).map((p) => [p.name, p.containerPort]));
   const pod = { id, work, ports, t0, grace: spec.terminationGracePeriodSeconds ?? 30,
     preStop: c.lifecycle?.preStop?.exec?.command, podmanArgs: args };
