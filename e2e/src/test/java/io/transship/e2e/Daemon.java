@@ -147,6 +147,21 @@ public final class Daemon implements AutoCloseable {
         name + " not ready within " + timeout + "\n--- " + log + " (tail)\n" + tail(60));
   }
 
+  /** Sends SIGTERM and returns at once (graceful-shutdown tests). */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code timeout} for the process to exit; its exit code, or -1 if still running. */
+  public int awaitExit(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
   /** SIGTERM, wait up to 15 s, then SIGKILL (the process and its descendants). */
   public void stop() {
     if (!process.isAlive()) {

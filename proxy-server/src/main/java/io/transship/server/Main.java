@@ -119,8 +119,8 @@ public final class Main implements Callable<Integer> {
           .addShutdownHook(
               new Thread(() -> {
                 try {
-                  proxy.close();
-                } catch (IOException ignored) {
+                  proxy.shutdown();
+                } catch (IOException | InterruptedException ignored) {
                   // exiting anyway
                 }
                 stopped.countDown();

@@ -41,6 +41,7 @@ public final class Transship implements AutoCloseable {
   private final RegistryService service;
   private final HttpServer server;
   private final FileWatcher watcher;
+  private final GracefulShutdown shutdown;
   private final AutoCloseable acme;
   private final StorageRoot root;
   private final JvmGcMetrics gc;
@@ -50,6 +51,7 @@ public final class Transship implements AutoCloseable {
       RegistryService service,
       HttpServer server,
       FileWatcher watcher,
+      GracefulShutdown shutdown,
       AutoCloseable acme,
       StorageRoot root,
       JvmGcMetrics gc) {
@@ -57,6 +59,7 @@ public final class Transship implements AutoCloseable {
     this.service = service;
     this.server = server;
     this.watcher = watcher;
+    this.shutdown = shutdown;
     this.acme = acme;
     this.root = root;
     this.gc = gc;
@@ -133,6 +136,7 @@ public final class Transship implements AutoCloseable {
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);
     FileWatcher watcher = new FileWatcher();
+    GracefulShutdown shutdown = new GracefulShutdown(config.drainTimeout());
     EdgeFactory.Edge edge;
     try {
       edge = EdgeFactory.create(config, router, prometheus, watcher, store);
@@ -154,7 +158,8 @@ public final class Transship implements AutoCloseable {
 
               @Override
               public String notReadyReason() {
-                return storageProblem(root);
+                String draining = shutdown.notReadyReason();
+                return draining.isEmpty() ? storageProblem(root) : draining;
               }
 
               @Override
@@ -184,7 +189,8 @@ public final class Transship implements AutoCloseable {
     LOG.info(
         StartLine.of(config, root, server.port(), server.adminPort())
             + (server.tlsPort() < 0 ? "" : ", https on " + server.tlsPort()));
-    return new Transship(store, service, server, watcher, edge.acme(), claimed, gc);
+    LOG.info("codecs: {}", io.transship.converter.Codecs.describe());
+    return new Transship(store, service, server, watcher, shutdown, edge.acme(), claimed, gc);
   }
 
   /** The socket address of a listen setting; an unresolvable host is a one-line error. */
@@ -253,6 +259,18 @@ public final class Transship implements AutoCloseable {
 
   public RegistryService service() {
     return service;
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): readyz fails, listeners close, in-flight requests and conversions
+   * get up to {@code server.drain-timeout}; then {@link #close()}.
+   */
+  public void shutdown() throws IOException, InterruptedException {
+    try {
+      shutdown.drain(server, service);
+    } finally {
+      close();
+    }
   }
 
   @Override

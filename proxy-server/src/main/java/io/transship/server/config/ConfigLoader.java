@@ -182,7 +182,10 @@ public final class ConfigLoader {
           bindConversion(tree.path("conversion")),
           bindConnections(tree.path("connections")),
           bytes(tree.path("cache"), "max-blob-bytes", "cache.max-blob-bytes"),
-          EdgeConfigBinder.bind(tree));
+          EdgeConfigBinder.bind(tree),
+          tree.path("server").hasNonNull("drain-timeout")
+              ? duration(tree.path("server"), "drain-timeout", "server.drain-timeout")
+              : TransshipConfig.DEFAULT_DRAIN_TIMEOUT);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param maxBlobBytes the largest blob downloaded from an upstream; a bigger one (announced or
  *     sent) is refused and nothing is stored
  * @param edge TLS, client authentication, access rules, admin token, trusted proxies
+ * @param drainTimeout on SIGTERM, how long in-flight requests and conversions get to finish
  */
 public record TransshipConfig(
     HostPort listen,
@@ -29,7 +30,37 @@ public record TransshipConfig(
     ConversionConfig conversion,
     ServerLimits connections,
     long maxBlobBytes,
-    EdgeConfig edge) {
+    EdgeConfig edge,
+    Duration drainTimeout) {
+
+  /** The default drain time ({@code server.drain-timeout}). */
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Everything but the drain time, which is the default. */
+  public TransshipConfig(
+      HostPort listen,
+      HostPort adminListen,
+      StorageConfig storage,
+      Duration tagTtl,
+      String defaultUpstream,
+      Map<String, UpstreamConfig> upstreams,
+      ConversionConfig conversion,
+      ServerLimits connections,
+      long maxBlobBytes,
+      EdgeConfig edge) {
+    this(
+        listen,
+        adminListen,
+        storage,
+        tagTtl,
+        defaultUpstream,
+        upstreams,
+        conversion,
+        connections,
+        maxBlobBytes,
+        edge,
+        DEFAULT_DRAIN_TIMEOUT);
+  }
 
   /** Open (no TLS, no authentication), with the default connection limits and blob size bound. */
   public TransshipConfig(
@@ -108,6 +139,7 @@ public record TransshipConfig(
       throw new IllegalArgumentException("cache.max-blob-bytes must be positive");
     }
     edge = edge == null ? EdgeConfig.OPEN : edge;
+    drainTimeout = drainTimeout == null ? DEFAULT_DRAIN_TIMEOUT : drainTimeout;
     if (listen == null && edge.tls() == null) {
       throw new IllegalArgumentException(
           "listen is empty and no TLS listener is configured: nothing would listen");

@@ -12,6 +12,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -20,12 +22,12 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.transship.server.config.ServerLimits;
 import io.transship.server.routing.RequestRouter;
 import io.transship.server.service.RegistryService;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
@@ -42,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpServer implements AutoCloseable {
   private final EventLoopGroup group;
-  private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+  private final InFlight workers = new InFlight(Executors.newVirtualThreadPerTaskExecutor());
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Channel registryChannel;
   private final Channel tlsChannel;
   private final Channel adminChannel;
@@ -91,6 +94,7 @@ public final class HttpServer implements AutoCloseable {
                     new ChannelInitializer<SocketChannel>() {
                       @Override
                       protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
                         guard(ch.pipeline(), registryLimiter, limits);
                         ch.pipeline().addLast(PortGuard.plain());
                         addHttp1(ch.pipeline(), false);
@@ -113,6 +117,7 @@ public final class HttpServer implements AutoCloseable {
                     new ChannelInitializer<SocketChannel>() {
                       @Override
                       protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
                         ChannelPipeline pipeline = ch.pipeline();
                         guard(pipeline, registryLimiter, limits);
                         pipeline.addLast(
@@ -283,8 +288,40 @@ public final class HttpServer implements AutoCloseable {
     return ((InetSocketAddress) adminChannel.localAddress()).getPort();
   }
 
+  /**
+   * Graceful shutdown, first step: the registry listeners stop accepting connections (the admin
+   * listener stays up so that probes see {@code /readyz} fail). Open connections are kept.
+   */
+  public void stopAccepting() {
+    if (registryChannel != null) {
+      registryChannel.close().syncUninterruptibly();
+    }
+    if (tlsChannel != null) {
+      tlsChannel.close().syncUninterruptibly();
+    }
+  }
+
+  /** Registry and admin requests being served now. */
+  public int inFlight() {
+    return workers.running();
+  }
+
+  /**
+   * Waits until no request is in flight or {@code deadlineNanos} ({@link System#nanoTime()})
+   * passes; returns how many were still in flight.
+   */
+  public int awaitIdle(long deadlineNanos) throws InterruptedException {
+    return workers.awaitIdle(deadlineNanos);
+  }
+
+  /** Open registry connections (idle keep-alive ones included). */
+  public int connections() {
+    return connections.size();
+  }
+
   @Override
   public void close() {
+    connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     if (registryChannel != null) {
       registryChannel.close().syncUninterruptibly();
     }

@@ -594,6 +594,24 @@ public final class ConversionService implements AutoCloseable {
     return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
+  /**
+   * Waits until no layer or manifest conversion is running, or {@code timeout} passes (graceful
+   * shutdown); returns how many were still running at the end.
+   */
+  int awaitIdle(Duration timeout) throws InterruptedException {
+    CompletableFuture<?>[] running =
+        java.util.stream.Stream.concat(
+                layers.inProgress().stream(), manifests.inProgress().stream())
+            .filter(f -> !f.isDone())
+            .toArray(CompletableFuture[]::new);
+    try {
+      CompletableFuture.allOf(running).get(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      // failed conversions count as finished; the rest are counted below
+    }
+    return (int) java.util.Arrays.stream(running).filter(f -> !f.isDone()).count();
+  }
+
   @Override
   public void close() {
     cpu.shutdownNow();

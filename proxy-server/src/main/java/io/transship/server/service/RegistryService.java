@@ -162,6 +162,14 @@ public final class RegistryService implements AutoCloseable {
     return downloads;
   }
 
+  /**
+   * Graceful shutdown: waits up to {@code timeout} for running layer conversions; returns how many
+   * were still running.
+   */
+  public int awaitConversions(java.time.Duration timeout) throws InterruptedException {
+    return conversions.awaitIdle(timeout);
+  }
+
   @Override
   public void close() {
     conversions.close();

@@ -44,6 +44,11 @@ final class SingleFlight<K, F> {
     return flights.size();
   }
 
+  /** A snapshot of the flights in progress (graceful shutdown waits for them). */
+  java.util.List<F> inProgress() {
+    return java.util.List.copyOf(flights.values());
+  }
+
   /**
    * Blocking: the first caller runs {@code work} on its own thread; callers arriving meanwhile wait
    * for that result (or exception).

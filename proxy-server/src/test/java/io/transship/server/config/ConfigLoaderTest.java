@@ -441,4 +441,13 @@ class ConfigLoaderTest {
             () -> ConfigLoader.load(write("connections: { header-timeout: 0s }\n"), Map.of())),
         "header-timeout");
   }
+
+  @Test
+  void drainTimeoutDefaultsToThirtySecondsAndIsOverridable() {
+    assertThat(ConfigLoader.load(null, Map.of()).drainTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(
+            ConfigLoader.load(null, Map.of("TRANSSHIP_SERVER__DRAIN_TIMEOUT", "2m")).drainTimeout())
+        .isEqualTo(java.time.Duration.ofMinutes(2));
+  }
 }
