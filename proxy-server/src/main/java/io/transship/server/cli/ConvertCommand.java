@@ -1,5 +1,8 @@
 package io.transship.server.cli;
 
+import io.transship.converter.EstargzOptions;
+import io.transship.converter.EstargzTranscoder;
+import io.transship.converter.LayerTranscoder;
 import io.transship.converter.LayerTranscoder.SourceCompression;
 import io.transship.converter.TranscodeResult;
 import io.transship.converter.ZstdOptions;
@@ -23,7 +26,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "convert",
-    description = "Convert a gzip layer file or an OCI image layout directory to zstd, offline.")
+    description =
+        "Convert a gzip layer file or an OCI image layout directory to zstd or eStargz, offline.")
 public final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", description = "a gzip (or tar) layer file, or an OCI layout directory")
   Path input;
@@ -31,38 +35,57 @@ public final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", description = "output layer file, or output layout directory")
   Path output;
 
-  @Option(names = "--format", defaultValue = "zstd", description = "zstd (default)")
+  @Option(names = "--format", defaultValue = "zstd", description = "zstd (default) or estargz")
   String format;
 
-  @Option(names = "--level", defaultValue = "3", description = "zstd level, 1-19 (default 3)")
+  @Option(
+      names = "--level",
+      defaultValue = "0",
+      description = "zstd level 1-19 (default 3); eStargz gzip level 1-9 (default 6)")
   int level;
 
   @Option(
       names = "--threads",
       defaultValue = "0",
-      description = "zstd threads (default: cores, max 4)")
+      description = "compression threads (default: cores, max 4); never changes the output")
   int threads;
 
   @Override
   public Integer call() throws IOException {
-    if (!Formats.ZSTD.equals(Formats.parse(format, "--format"))) {
-      System.err.println("transship: only --format zstd is supported offline");
+    String chosen = Formats.parse(format, "--format");
+    boolean estargz = Formats.ESTARGZ.equals(chosen);
+    if (!estargz && !Formats.ZSTD.equals(chosen)) {
+      System.err.println("transship: --format must be zstd or estargz, got " + format);
       return 2;
     }
-    if (level < 1 || level > 19) {
-      // the range conversion.zstd-level allows: the proxy can serve what convert produces
-      System.err.println("transship: --level must be between 1 and 19, got " + level);
+    // the ranges conversion.zstd-level and conversion.estargz.level allow: the proxy can serve
+    // what convert produces
+    int maxLevel = estargz ? 9 : 19;
+    int chosenLevel = level == 0 ? (estargz ? EstargzOptions.DEFAULT_LEVEL : 3) : level;
+    if (chosenLevel < 1 || chosenLevel > maxLevel) {
+      System.err.println(
+          "transship: --level must be between 1 and "
+              + maxLevel
+              + " for "
+              + chosen
+              + ", got "
+              + level);
       return 2;
     }
-    ZstdOptions defaults = ZstdOptions.defaults();
-    ZstdTranscoder transcoder =
-        new ZstdTranscoder(new ZstdOptions(level, threads > 0 ? threads : defaults.workers()));
+    int workers = threads > 0 ? threads : ZstdOptions.defaults().workers();
+    LayerTranscoder transcoder =
+        estargz
+            ? new EstargzTranscoder(
+                new EstargzOptions(
+                    chosenLevel, EstargzOptions.DEFAULT_CHUNK_SIZE, java.util.List.of(), workers),
+                output.toAbsolutePath().getParent())
+            : new ZstdTranscoder(new ZstdOptions(chosenLevel, workers));
     if (!Files.exists(input)) {
       System.err.println("transship: " + input + " does not exist");
       return 2;
     }
     if (Files.isDirectory(input)) {
-      new LayoutConversion(transcoder).convert(input, output);
+      new LayoutConversion(transcoder, chosen, estargz).convert(input, output);
       return 0;
     }
     String problem = LayerFiles.problemOf(input);
@@ -77,7 +100,7 @@ public final class ConvertCommand implements Callable<Integer> {
   }
 
   /** Converts one layer file, with a progress bar; the output is written atomically. */
-  static TranscodeResult convertFile(ZstdTranscoder transcoder, Path in, Path out)
+  static TranscodeResult convertFile(LayerTranscoder transcoder, Path in, Path out)
       throws IOException {
     Path partial = out.resolveSibling(out.getFileName() + ".part");
     try (ProgressBar bar = new ProgressBar(in.getFileName().toString(), Files.size(in));

@@ -8,9 +8,9 @@ import io.transship.converter.ImageConverter;
 import io.transship.converter.LayerOutcome;
 import io.transship.converter.LayerReplacement;
 import io.transship.converter.LayerRules;
+import io.transship.converter.LayerTranscoder;
 import io.transship.converter.ManifestRewriter;
 import io.transship.converter.TranscodeResult;
-import io.transship.converter.ZstdTranscoder;
 import io.transship.oci.Digest;
 import io.transship.oci.ManifestDocument;
 import io.transship.oci.MediaTypes;
@@ -37,14 +37,23 @@ import java.util.Optional;
 final class LayoutConversion {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ZstdTranscoder transcoder;
+  private final LayerTranscoder transcoder;
+  private final String format;
+  private final boolean changesDiffIds;
   private final Map<Digest, LayerOutcome> layers = new HashMap<>();
   private final Map<Digest, ManifestDocument> manifests = new HashMap<>();
   private Path in;
   private Path out;
 
-  LayoutConversion(ZstdTranscoder transcoder) {
+  /**
+   * @param format the format's name ({@code zstd}, {@code estargz}) for the rewritten manifests
+   * @param changesDiffIds whether converted layers get new diff_ids (eStargz): configs are
+   *     rewritten
+   */
+  LayoutConversion(LayerTranscoder transcoder, String format, boolean changesDiffIds) {
     this.transcoder = transcoder;
+    this.format = format;
+    this.changesDiffIds = changesDiffIds;
   }
 
   void convert(Path input, Path output) throws IOException {
@@ -97,7 +106,7 @@ final class LayoutConversion {
       if (!children.isEmpty()) {
         result =
             ManifestDocument.of(
-                ManifestRewriter.rewriteIndex(source, children, "zstd"), MediaTypes.OCI_INDEX);
+                ManifestRewriter.rewriteIndex(source, children, format), MediaTypes.OCI_INDEX);
       }
     } else if (MediaTypes.OCI_MANIFEST.equals(source.mediaType())
         || MediaTypes.DOCKER_MANIFEST.equals(source.mediaType())) {
@@ -128,7 +137,7 @@ final class LayoutConversion {
       }
     }
     ImageConverter.Result result =
-        ImageConverter.assemble(plan.get(), config, outcomes, "zstd", false);
+        ImageConverter.assemble(plan.get(), config, outcomes, format, changesDiffIds);
     result.problems().forEach(problem -> System.err.println(source.digest() + ": " + problem));
     if (!result.complete()) {
       throw new IOException(source.digest() + ": conversion incomplete");

@@ -72,11 +72,9 @@ class ConvertCommandTest {
     assertThat(exit).isEqualTo(2);
   }
 
-  @Test
-  void anOciLayoutIsConvertedImageByImage() throws Exception {
-    byte[] tar = tar();
+  /** An OCI layout at {@code in} with one image (tag v1) of one gzip layer of {@code tar}. */
+  static Digest writeLayout(Path in, byte[] tar) throws Exception {
     byte[] layer = gzip(tar);
-    Path in = dir.resolve("in");
     Files.createDirectories(in.resolve("blobs/sha256"));
     Digest layerDigest = put(in, layer);
     byte[] config =
@@ -113,6 +111,14 @@ class ConvertCommandTest {
             + manifest.length
             + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}]}");
 
+    return manifestDigest;
+  }
+
+  @Test
+  void anOciLayoutIsConvertedImageByImage() throws Exception {
+    byte[] tar = tar();
+    Path in = dir.resolve("in");
+    Digest manifestDigest = writeLayout(in, tar);
     Files.write(in.resolve("blobs/sha256").resolve("0".repeat(64)), new byte[1000]); // unreferenced
 
     Path out = dir.resolve("out");
@@ -137,6 +143,8 @@ class ConvertCommandTest {
     assertThat(Digest.sha256(Files.readAllBytes(zstdLayer)).toString())
         .isEqualTo(layerNode.path("digest").asText());
     assertThat(unzstd(zstdLayer)).isEqualTo(tar);
+    Digest configDigest =
+        Digest.parse(JSON.readTree(convertedManifest).path("config").path("digest").asText());
     assertThat(blob(out, configDigest)).exists();
     // only what index.json reaches: converted manifest and layer, config; not the gzip layer
     try (var files = Files.list(out.resolve("blobs/sha256"))) {
@@ -156,5 +164,44 @@ class ConvertCommandTest {
 
   private static Path blob(Path layout, Digest digest) {
     return layout.resolve("blobs/sha256").resolve(digest.encoded());
+  }
+
+  @Test
+  void anOciLayoutBecomesEstargzWithAConfigOfNewDiffIds() throws Exception {
+    byte[] tar = tar();
+    Path in = dir.resolve("in");
+    writeLayout(in, tar);
+    Path out = dir.resolve("out-esgz");
+    io.transship.server.testing.CliRun run =
+        io.transship.server.testing.CliRun.of(
+            "convert", "--format", "estargz", in.toString(), out.toString());
+    assertThat(run.exit()).as(run.err()).isZero();
+    JsonNode entry = JSON.readTree(out.resolve("index.json").toFile()).path("manifests").get(0);
+    byte[] manifest = Files.readAllBytes(blob(out, Digest.parse(entry.path("digest").asText())));
+    JsonNode json = JSON.readTree(manifest);
+    JsonNode layerNode = json.path("layers").get(0);
+    assertThat(layerNode.path("annotations").has("containerd.io/snapshot/stargz/toc.digest"))
+        .isTrue();
+    byte[] esgz = Files.readAllBytes(blob(out, Digest.parse(layerNode.path("digest").asText())));
+    byte[] unpacked;
+    try (InputStream gz =
+        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(esgz))) {
+      unpacked = gz.readAllBytes(); // every member in turn: the new tar, TOC included
+    }
+    byte[] config =
+        Files.readAllBytes(blob(out, Digest.parse(json.path("config").path("digest").asText())));
+    assertThat(JSON.readTree(config).path("rootfs").path("diff_ids").get(0).asText())
+        .isEqualTo(Digest.sha256(unpacked).toString())
+        .isNotEqualTo(Digest.sha256(tar).toString());
+  }
+
+  @Test
+  void anEstargzLevelOutsideGzipsRangeIsRefused() throws Exception {
+    Path layer = Files.write(dir.resolve("layer.tar.gz"), gzip(tar()));
+    io.transship.server.testing.CliRun run =
+        io.transship.server.testing.CliRun.of(
+            "convert", "--format", "estargz", "--level", "12", layer.toString(), "out");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).contains("--level must be between 1 and 9");
   }
 }
