@@ -64,6 +64,24 @@ public final class RegistryService implements AutoCloseable {
       ProxyMetrics metrics,
       long maxBlobBytes)
       throws IOException {
+    this(clients, storage, clock, tagTtl, conversionConfig, metrics, maxBlobBytes, false);
+  }
+
+  /**
+   * @param accessControl whether client access rules are configured: then cached content is served
+   *     through a repository only once that repository is known to hold it ({@link
+   *     RepositoryLinks})
+   */
+  public RegistryService(
+      Function<String, RegistryClient> clients,
+      StorageSetup storage,
+      Clock clock,
+      Duration tagTtl,
+      ConversionConfig conversionConfig,
+      ProxyMetrics metrics,
+      long maxBlobBytes,
+      boolean accessControl)
+      throws IOException {
     ObjectStore store = storage.store();
     Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
@@ -71,9 +89,13 @@ public final class RegistryService implements AutoCloseable {
     if (storage.localDisk() != null) {
       storage.localDisk().addEvictionListener(repository::evicted);
     }
+    ConversionIndex conversionIndex = new ConversionIndex(store);
+    RepositoryLinks links =
+        accessControl ? new RepositoryLinks(clients, store, conversionIndex) : RepositoryLinks.OFF;
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);
-    this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());
+    this.blobs =
+        new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry(), links);
     ManifestService sources =
         new ManifestService(
             clients, repository, clock, tagTtl, metrics, ManifestService.Conversion.NONE);
@@ -81,7 +103,7 @@ public final class RegistryService implements AutoCloseable {
         new ConversionService(
             blobs,
             repository,
-            new ConversionIndex(store),
+            conversionIndex,
             sources::byDigest,
             new LayerFormats(
                 new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads()),
@@ -104,7 +126,8 @@ public final class RegistryService implements AutoCloseable {
                 new ClientPolicy(conversionConfig.convertForUnknownClients()),
                 conversionConfig.deadline(),
                 storage::available,
-                metrics));
+                metrics),
+            links);
     this.passThrough = new PassThroughService(clients);
   }
 
