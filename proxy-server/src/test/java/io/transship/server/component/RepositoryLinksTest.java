@@ -174,6 +174,24 @@ class RepositoryLinksTest {
   }
 
   @Test
+  void whenTheUpstreamCannotTellCachedContentIsNotServedThroughAnUnlinkedRepository()
+      throws Exception {
+    startProxy("none");
+    pull("secret/b", ADMIN);
+    upstream.setDown(true);
+    HttpResponse<byte[]> blob =
+        harness.get("/v2/fake/team/a/blobs/" + secret.layers().get(1), "Authorization", ALICE);
+    assertThat(blob.statusCode()).isEqualTo(503);
+    assertThat(code(blob)).isEqualTo("UNAVAILABLE");
+    // what was fetched through a repository stays served through it while the upstream is down
+    assertThat(
+            harness
+                .get("/v2/fake/secret/b/blobs/" + secret.layers().get(1), "Authorization", ADMIN)
+                .statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void aConvertedLayerOfAPrivateRepositoryIsNotServedThroughAnotherRepository() throws Exception {
     startProxy("zstd");
     List<String> converted = pull("secret/b", ADMIN);
