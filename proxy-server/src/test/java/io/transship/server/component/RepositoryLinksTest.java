@@ -162,6 +162,17 @@ class RepositoryLinksTest {
         .extracting(HttpResponse::statusCode)
         .isEqualTo(200);
 
+    // asked for directly, the layer her repository shares with the private one (cached through
+    // the other repository) is confirmed by one upstream HEAD in her repository, then served
+    Digest sharedLayer = own.layers().get(0);
+    upstream.resetCounts();
+    HttpResponse<byte[]> sharedBlob =
+        harness.get("/v2/fake/team/a/blobs/" + sharedLayer, "Authorization", ALICE);
+    assertThat(sharedBlob.statusCode()).isEqualTo(200);
+    assertThat(Digest.sha256(sharedBlob.body())).isEqualTo(sharedLayer);
+    assertThat(upstream.count("HEAD", "/v2/team/a/blobs/" + sharedLayer)).isEqualTo(1);
+    assertThat(upstream.count("GET", "/blobs/")).isZero();
+
     // her own image works, including the layer it shares with the private one (cached earlier)
     List<String> pulled = pull("team/a", ALICE);
     assertThat(pulled).contains(own.layers().get(0).toString());
