@@ -69,7 +69,7 @@ public final class RegistryService implements AutoCloseable {
 
   /**
    * @param accessControl whether client access rules are configured: then cached content is served
-   *     through a repository only once that repository is known to hold it ({@link
+   *     through a repository only once that repository is known to hold it ({@code
    *     RepositoryLinks})
    */
   public RegistryService(
