@@ -97,10 +97,7 @@ public final class ManifestService {
             yield conversion.forClient(route, request.client(), source);
           }
         };
-    if (links.active()) {
-      links.link(route, doc.digest());
-      links.linkReferences(route, doc);
-    }
+    links.linkWithReferences(route, doc);
     Reply reply = reply(doc);
     return request.head() ? reply.headOnly() : reply;
   }

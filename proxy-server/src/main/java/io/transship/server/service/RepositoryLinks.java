@@ -106,12 +106,18 @@ final class RepositoryLinks {
   }
 
   /**
-   * Links every descriptor {@code doc} references (config, layers, child manifests) to {@code
-   * route}; call only for a manifest known to be in that repository. Foreign layers ({@code urls})
-   * are not content of the repository and are skipped.
+   * Links {@code doc} and every descriptor it references (config, layers, child manifests) to
+   * {@code route}; call only for a manifest known to be in that repository. Foreign layers ({@code
+   * urls}) are not content of the repository and are skipped. The manifest is parsed once per
+   * repository and process, not on every request.
    */
-  void linkReferences(Route route, ManifestDocument doc) {
+  void linkWithReferences(Route route, ManifestDocument doc) {
     if (!active()) {
+      return;
+    }
+    link(route, doc.digest());
+    String parsed = key(route, doc.digest()) + "#references";
+    if (known.getIfPresent(parsed) != null) {
       return;
     }
     JsonNode json;
@@ -123,6 +129,7 @@ final class RepositoryLinks {
     linkDescriptor(route, json.path("config"));
     json.path("layers").forEach(d -> linkDescriptor(route, d));
     json.path("manifests").forEach(d -> linkDescriptor(route, d));
+    known.put(parsed, Boolean.TRUE);
   }
 
   private void linkDescriptor(Route route, JsonNode descriptor) {
