@@ -33,6 +33,7 @@ public final class RegistryService implements AutoCloseable {
   private final BlobDownloads downloads;
   private final ConversionService conversions;
   private final ProxyMetrics metrics;
+  private final RepositoryLinks links;
 
   public RegistryService(
       Function<String, RegistryClient> clients,
@@ -92,6 +93,7 @@ public final class RegistryService implements AutoCloseable {
     ConversionIndex conversionIndex = new ConversionIndex(store);
     RepositoryLinks links =
         accessControl ? new RepositoryLinks(clients, store, conversionIndex) : RepositoryLinks.OFF;
+    this.links = links;
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);
     this.blobs =
@@ -152,6 +154,9 @@ public final class RegistryService implements AutoCloseable {
               new Body.Bytes("{}".getBytes(StandardCharsets.UTF_8)));
       case RegistryRequest.Manifest manifest -> {
         if (manifest.reference() instanceof Reference.ByDigest byDigest) {
+          // no work is spent for a repository the converted manifest does not belong to
+          links.requireIfConverted(
+              manifest.route(), byDigest.digest(), RepositoryLinks.Kind.MANIFEST);
           conversions.regenerateManifestIfConverted(manifest.route(), byDigest.digest());
         }
         yield manifests.serve(manifest);
@@ -162,6 +167,7 @@ public final class RegistryService implements AutoCloseable {
         } catch (RegistryException e) {
           // only a converted blob the store lost gets here with a recorded origin: regenerate it
           // (rare) rather than stat every blob request twice on the hot path
+          links.requireIfConverted(blob.route(), blob.digest(), RepositoryLinks.Kind.BLOB);
           if (!conversions.regenerateBlobIfConverted(blob.route(), blob.digest())) {
             throw e;
           }

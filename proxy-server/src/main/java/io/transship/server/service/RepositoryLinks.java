@@ -170,6 +170,17 @@ final class RepositoryLinks {
     link(route, digest);
   }
 
+  /**
+   * {@link #require} for a digest transship converted (it has an origin record), before any work is
+   * spent regenerating it for this repository; other digests are left to the caller's own upstream
+   * request.
+   */
+  void requireIfConverted(Route route, Digest digest, Kind kind) {
+    if (!linked(route, digest) && conversions.origin(digest).isPresent()) {
+      require(route, digest, kind);
+    }
+  }
+
   private boolean upstreamHas(Route route, Digest digest, Kind kind) {
     String alias = route.upstream().alias();
     RegistryClient client = clients.apply(alias);

@@ -237,6 +237,24 @@ class RepositoryLinksTest {
     assertThat(manifest.statusCode()).isEqualTo(404);
     assertThat(code(manifest)).isEqualTo("MANIFEST_UNKNOWN");
 
+    // lost by the store, it is not regenerated for her, only for a repository it belongs to
+    Path stored =
+        dir.resolve(
+            "data/blobs/sha256/"
+                + convertedPrivateLayer.encoded().substring(0, 2)
+                + "/"
+                + convertedPrivateLayer.encoded());
+    assertThat(stored).exists();
+    java.nio.file.Files.delete(stored);
+    HttpResponse<byte[]> lost =
+        harness.get("/v2/fake/team/a/blobs/" + convertedPrivateLayer, "Authorization", ALICE);
+    assertThat(lost.statusCode()).isEqualTo(404);
+    assertThat(stored).doesNotExist();
+    HttpResponse<byte[]> regenerated =
+        harness.get("/v2/fake/secret/b/blobs/" + convertedPrivateLayer, "Authorization", ADMIN);
+    assertThat(regenerated.statusCode()).isEqualTo(200);
+    assertThat(Digest.sha256(regenerated.body())).isEqualTo(convertedPrivateLayer);
+
     // the converted form of the layer both images share is hers too
     List<String> pulled = pull("team/a", ALICE);
     assertThat(pulled.get(2)).isEqualTo(converted.get(2));
