@@ -131,7 +131,8 @@ public final class Transship implements AutoCloseable {
             config.tagTtl(),
             config.conversion(),
             metrics,
-            config.maxBlobBytes());
+            config.maxBlobBytes(),
+            config.edge().auth().enabled());
     opened.push(service);
     RequestRouter router = new RequestRouter(config.upstreams(), config.defaultUpstream());
     AdminService admin = new AdminService(router, service);

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
  * manifests/&lt;alg&gt;/&lt;hex&gt;                          exact manifest bytes
  * manifests/&lt;alg&gt;/&lt;hex&gt;.type                     the manifest's media type, UTF-8 text
  * tags/&lt;upstream&gt;/&lt;repository&gt;/_tags/&lt;tag&gt;        tag record
+ * links/&lt;upstream&gt;/&lt;repository&gt;/_links/&lt;alg&gt;/&lt;hex&gt;  the repository is known to hold the digest
  * </pre>
  *
  * The {@code _tags} segment keeps a repository's tags apart from nested repositories ({@code
@@ -33,6 +34,7 @@ public final class StorageKeys {
   public static final int MAX_KEY_LENGTH = 1024;
 
   private static final String TAGS_SEGMENT = "_tags";
+  private static final String LINKS_SEGMENT = "_links";
 
   private StorageKeys() {}
 
@@ -155,6 +157,24 @@ public final class StorageKeys {
         + "/"
         + TAGS_SEGMENT
         + "/";
+  }
+
+  /**
+   * {@code links/<upstream>/<repository>/_links/<alg>/<hex>}: a record that the repository is known
+   * to hold {@code digest} (fetched through it, or confirmed by its upstream), so cached content is
+   * served through a repository only when it belongs there.
+   */
+  public static String repositoryLink(String upstream, String repository, Digest digest) {
+    return "links/"
+        + encodeSegment(upstream)
+        + "/"
+        + encodePath(repository)
+        + "/"
+        + LINKS_SEGMENT
+        + "/"
+        + digest.algorithm()
+        + "/"
+        + digest.encoded();
   }
 
   /**

@@ -25,6 +25,15 @@ class StorageKeysTest {
   }
 
   @Test
+  void repositoryLinkKeysAreRecordsPerRepositoryAndDigest() {
+    String key = StorageKeys.repositoryLink("127.0.0.1:5000", "group/app", DIGEST);
+    assertThat(key).isEqualTo("links/127.0.0.1%3A5000/group/app/_links/sha256/" + HEX);
+    assertThat(StorageKeys.validate(key)).isEqualTo(key);
+    assertThat(StorageKeys.kindOf(key)).isEqualTo(ContentKind.RECORD);
+    assertThat(StorageKeys.contentDigest(key)).isEmpty();
+  }
+
+  @Test
   void tagKeysEncodeUpstreamAliases() {
     assertThat(StorageKeys.tag("docker.io", "library/nginx", "1.27-alpine"))
         .isEqualTo("tags/docker.io/library/nginx/_tags/1.27-alpine");

@@ -6,6 +6,7 @@ import io.transship.oci.ErrorCode;
 import io.transship.oci.RegistryException;
 import io.transship.server.reply.BodySink;
 import io.transship.server.reply.RangeSource;
+import io.transship.server.routing.Route;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -35,6 +36,10 @@ final class BlobDownload {
 
   private final Digest digest;
   private final Path spool;
+
+  /** {@link Route#describe()} of the request that started it: the repository it is fetched from. */
+  private volatile String startedFor;
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private State state = State.STARTING;
@@ -124,6 +129,15 @@ final class BlobDownload {
     } finally {
       lock.unlock();
     }
+  }
+
+  void startedFor(Route route) {
+    this.startedFor = route.describe();
+  }
+
+  /** Whether this download fetches from {@code route}'s upstream repository. */
+  boolean fetchedThrough(Route route) {
+    return route.describe().equals(startedFor);
   }
 
   // ---- reader side ----

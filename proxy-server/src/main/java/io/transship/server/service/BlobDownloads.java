@@ -119,6 +119,7 @@ public final class BlobDownloads implements AutoCloseable {
   private BlobDownload start(Route route, Digest digest, long expectedSize) {
     Path spool = spoolDir.resolve("spool-" + digest.encoded() + "-" + UUID.randomUUID() + ".part");
     BlobDownload download = new BlobDownload(digest, spool);
+    download.startedFor(route);
     Watch watch = new Watch(route.upstream().bodyIdleTimeout());
     watches.put(download, watch);
     Thread.ofVirtual()

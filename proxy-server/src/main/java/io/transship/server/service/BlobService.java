@@ -41,13 +41,16 @@ public final class BlobService {
   private final BlobDownloads downloads;
   private final ProxyMetrics metrics;
   private final Duration presignExpiry;
+  private final RepositoryLinks links;
 
   BlobService(
       Function<String, RegistryClient> clients,
       BlobStore blobs,
       BlobDownloads downloads,
       ProxyMetrics metrics,
-      Duration presignExpiry) {
+      Duration presignExpiry,
+      RepositoryLinks links) {
+    this.links = links;
     this.clients = clients;
     this.blobs = blobs;
     this.downloads = downloads;
@@ -64,6 +67,8 @@ public final class BlobService {
     for (int attempt = 1; ; attempt++) {
       Optional<ObjectInfo> stored = stat(digest);
       if (stored.isPresent()) {
+        // shared by digest: served through this repository only once it is known to hold it
+        links.require(request.route(), digest, RepositoryLinks.Kind.BLOB);
         metrics.cache("blob", "hit");
         Optional<Reply> redirect = presignedRedirect(request, stored.get().size());
         if (redirect.isPresent()) {
@@ -82,6 +87,11 @@ public final class BlobService {
         metrics.cache("blob", "miss");
       }
       BlobDownload download = downloads.join(request.route(), digest);
+      boolean ours = download.fetchedThrough(request.route());
+      if (!ours) {
+        // joined a download another repository started
+        links.require(request.route(), digest, RepositoryLinks.Kind.BLOB);
+      }
       Optional<RangeSource> reader;
       try {
         reader = download.reader();
@@ -89,6 +99,9 @@ public final class BlobService {
         throw UpstreamErrors.fromIo(e, request.route().upstream().alias());
       }
       if (reader.isPresent()) {
+        if (ours) {
+          links.link(request.route(), digest); // the upstream answered 2xx for this repository
+        }
         return RangeReplies.reply(headers, reader.get(), request.range());
       }
       if (attempt >= MAX_JOIN_ATTEMPTS) {
@@ -200,6 +213,7 @@ public final class BlobService {
       if (!response.isSuccess()) {
         throw UpstreamErrors.fromResponse(response, alias, ErrorCode.BLOB_UNKNOWN);
       }
+      links.link(request.route(), request.digest());
       Map<String, String> copy = new LinkedHashMap<>(headers);
       copy.put("Accept-Ranges", "bytes");
       response.contentLength().ifPresent(n -> copy.put("Content-Length", Long.toString(n)));

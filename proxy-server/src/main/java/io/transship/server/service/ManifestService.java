@@ -46,6 +46,7 @@ public final class ManifestService {
   private final Duration tagTtl;
   private final ProxyMetrics metrics;
   private final Conversion conversion;
+  private final RepositoryLinks links;
   private final SingleFlight<String, CompletableFuture<ManifestDocument>> flights =
       new SingleFlight<>();
 
@@ -65,6 +66,18 @@ public final class ManifestService {
       Duration tagTtl,
       ProxyMetrics metrics,
       Conversion conversion) {
+    this(clients, repository, clock, tagTtl, metrics, conversion, RepositoryLinks.OFF);
+  }
+
+  ManifestService(
+      Function<String, RegistryClient> clients,
+      ManifestRepository repository,
+      Clock clock,
+      Duration tagTtl,
+      ProxyMetrics metrics,
+      Conversion conversion,
+      RepositoryLinks links) {
+    this.links = links;
     this.clients = clients;
     this.repository = repository;
     this.clock = clock;
@@ -74,15 +87,39 @@ public final class ManifestService {
   }
 
   Reply serve(RegistryRequest.Manifest request) {
+    Route route = request.route();
     ManifestDocument doc =
         switch (request.reference()) {
-          case Reference.ByDigest byDigest -> byDigest(request.route(), byDigest.digest());
-          case Reference.Tag tag ->
-              conversion.forClient(
-                  request.route(), request.client(), byTag(request.route(), tag.name()));
+          case Reference.ByDigest byDigest -> linkedByDigest(route, byDigest.digest());
+          case Reference.Tag tag -> {
+            ManifestDocument source = byTag(route, tag.name());
+            links.link(route, source.digest());
+            yield conversion.forClient(route, request.client(), source);
+          }
         };
+    links.linkWithReferences(route, doc);
     Reply reply = reply(doc);
     return request.head() ? reply.headOnly() : reply;
+  }
+
+  /**
+   * {@link #byDigest} for a client of {@code route}: the manifest is cached by digest, shared by
+   * every repository, so it is served through this one only once the repository is known to hold it
+   * ({@link RepositoryLinks}); a miss is fetched through this repository, which proves it.
+   */
+  private ManifestDocument linkedByDigest(Route route, Digest digest) {
+    if (links.linked(route, digest)) {
+      return byDigest(route, digest);
+    }
+    Optional<ManifestDocument> local = repository.get(digest);
+    if (local.isPresent()) {
+      links.require(route, digest, RepositoryLinks.Kind.MANIFEST);
+      metrics.cache("manifest", "hit");
+      return local.get();
+    }
+    metrics.cache("manifest", "miss");
+    return SingleFlight.call(
+        flights, flightKey(route, digest.toString()), () -> fetchByDigest(route, digest));
   }
 
   static Reply reply(ManifestDocument doc) {

@@ -33,6 +33,7 @@ public final class RegistryService implements AutoCloseable {
   private final BlobDownloads downloads;
   private final ConversionService conversions;
   private final ProxyMetrics metrics;
+  private final RepositoryLinks links;
 
   public RegistryService(
       Function<String, RegistryClient> clients,
@@ -64,6 +65,24 @@ public final class RegistryService implements AutoCloseable {
       ProxyMetrics metrics,
       long maxBlobBytes)
       throws IOException {
+    this(clients, storage, clock, tagTtl, conversionConfig, metrics, maxBlobBytes, false);
+  }
+
+  /**
+   * @param accessControl whether client access rules are configured: then cached content is served
+   *     through a repository only once that repository is known to hold it ({@code
+   *     RepositoryLinks})
+   */
+  public RegistryService(
+      Function<String, RegistryClient> clients,
+      StorageSetup storage,
+      Clock clock,
+      Duration tagTtl,
+      ConversionConfig conversionConfig,
+      ProxyMetrics metrics,
+      long maxBlobBytes,
+      boolean accessControl)
+      throws IOException {
     ObjectStore store = storage.store();
     Path spoolDir = storage.spoolDir();
     BlobStore blobStore = new BlobStore(store);
@@ -71,9 +90,14 @@ public final class RegistryService implements AutoCloseable {
     if (storage.localDisk() != null) {
       storage.localDisk().addEvictionListener(repository::evicted);
     }
+    ConversionIndex conversionIndex = new ConversionIndex(store);
+    RepositoryLinks links =
+        accessControl ? new RepositoryLinks(clients, store, conversionIndex) : RepositoryLinks.OFF;
+    this.links = links;
     this.metrics = metrics;
     this.downloads = new BlobDownloads(clients, blobStore, spoolDir, metrics, maxBlobBytes);
-    this.blobs = new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry());
+    this.blobs =
+        new BlobService(clients, blobStore, downloads, metrics, storage.presignExpiry(), links);
     ManifestService sources =
         new ManifestService(
             clients, repository, clock, tagTtl, metrics, ManifestService.Conversion.NONE);
@@ -81,7 +105,7 @@ public final class RegistryService implements AutoCloseable {
         new ConversionService(
             blobs,
             repository,
-            new ConversionIndex(store),
+            conversionIndex,
             sources::byDigest,
             new LayerFormats(
                 new ZstdOptions(conversionConfig.zstdLevel(), conversionConfig.zstdThreads()),
@@ -104,7 +128,8 @@ public final class RegistryService implements AutoCloseable {
                 new ClientPolicy(conversionConfig.convertForUnknownClients()),
                 conversionConfig.deadline(),
                 storage::available,
-                metrics));
+                metrics),
+            links);
     this.passThrough = new PassThroughService(clients);
   }
 
@@ -129,6 +154,9 @@ public final class RegistryService implements AutoCloseable {
               new Body.Bytes("{}".getBytes(StandardCharsets.UTF_8)));
       case RegistryRequest.Manifest manifest -> {
         if (manifest.reference() instanceof Reference.ByDigest byDigest) {
+          // no work is spent for a repository the converted manifest does not belong to
+          links.requireIfConverted(
+              manifest.route(), byDigest.digest(), RepositoryLinks.Kind.MANIFEST);
           conversions.regenerateManifestIfConverted(manifest.route(), byDigest.digest());
         }
         yield manifests.serve(manifest);
@@ -139,6 +167,7 @@ public final class RegistryService implements AutoCloseable {
         } catch (RegistryException e) {
           // only a converted blob the store lost gets here with a recorded origin: regenerate it
           // (rare) rather than stat every blob request twice on the hot path
+          links.requireIfConverted(blob.route(), blob.digest(), RepositoryLinks.Kind.BLOB);
           if (!conversions.regenerateBlobIfConverted(blob.route(), blob.digest())) {
             throw e;
           }

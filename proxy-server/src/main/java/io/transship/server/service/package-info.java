@@ -6,5 +6,7 @@
  * io.transship.server.service.BlobDownloads}) or {@link
  * io.transship.server.service.PassThroughService} (tags list, referrers). Upstream failures become
  * OCI errors in {@link io.transship.server.service.UpstreamErrors}, the one place that maps them.
+ * With access rules on, {@code RepositoryLinks} keeps content shared by digest from being served
+ * through a repository that does not hold it.
  */
 package io.transship.server.service;

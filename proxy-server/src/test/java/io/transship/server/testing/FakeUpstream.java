@@ -176,6 +176,7 @@ public final class FakeUpstream implements AutoCloseable {
   private HttpServer server;
   private boolean closed;
   private final Map<String, byte[]> blobs = new HashMap<>();
+  private boolean enforceMembership;
   private final Map<String, Repo> repos = new HashMap<>();
   private final List<RecordedRequest> requests = new ArrayList<>();
   private final List<Fault> faults = new ArrayList<>();
@@ -247,6 +248,17 @@ public final class FakeUpstream implements AutoCloseable {
       blobs.put(digest.toString(), copy);
     }
     return digest;
+  }
+
+  /**
+   * When on, a blob is served only for a repository holding a manifest that references it, as real
+   * registries serve blobs only from repositories they were pushed to (or mounted into); off (the
+   * default), every repository serves every blob. Manifests are always per repository.
+   */
+  public void enforceRepositoryMembership(boolean on) {
+    synchronized (lock) {
+      enforceMembership = on;
+    }
   }
 
   /** Forgets a blob so that it answers 404 {@code BLOB_UNKNOWN}; no-op when absent. */
@@ -802,11 +814,29 @@ public final class FakeUpstream implements AutoCloseable {
     }
   }
 
+  /** Whether a manifest of {@code repo} names {@code digest}; call holding {@code lock}. */
+  private boolean references(String repo, String digest) {
+    Repo r = repos.get(repo);
+    if (r == null) {
+      return false;
+    }
+    String quoted = "\"" + digest + "\"";
+    for (StoredManifest m : r.manifests.values()) {
+      if (new String(m.bytes(), java.nio.charset.StandardCharsets.UTF_8).contains(quoted)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void serveBlob(HttpExchange ex, String path, Route route, boolean head)
       throws IOException {
     byte[] content;
     synchronized (lock) {
       content = blobs.get(route.reference());
+      if (content != null && enforceMembership && !references(route.name(), route.reference())) {
+        content = null;
+      }
     }
     if (content == null) {
       sendError(ex, 404, "BLOB_UNKNOWN", "blob unknown to registry");
