@@ -2,6 +2,7 @@ package io.transship.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.transship.server.testing.TestPki;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ class AcmeIT {
 
   @Test
   void obtainsServesAndKeepsItsCertificate() throws Exception {
-    TestCa ca = new TestCa();
+    TestPki ca = new TestPki();
     Path pebbleCa = ca.writeRoot(env.dir("acme-trust").resolve("ca.pem"));
     int pebblePort = E2eEnv.freePort();
     int tlsPort = E2eEnv.freePort();
@@ -108,7 +109,7 @@ class AcmeIT {
     assertThat(pebble.issued()).isEqualTo(issued);
   }
 
-  private static Pebble startPebble(TestCa ca, int port, int httpPort) {
+  private static Pebble startPebble(TestPki ca, int port, int httpPort) {
     return Pebble.startOn(env, ca, port, httpPort);
   }
 

@@ -2,6 +2,7 @@ package io.transship.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.transship.server.testing.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ class EdgeTlsIT {
   private static E2eEnv env;
   private static DockerRegistry registry;
   private static Transship proxy;
-  private static TestCa ca;
+  private static TestPki ca;
   private static Path cert;
   private static Path key;
   private static Path certDir;
@@ -55,11 +56,11 @@ class EdgeTlsIT {
     registry = DockerRegistry.plain(env, "lab");
     images.pushAll(skopeo, registry);
 
-    ca = new TestCa();
+    ca = new TestPki();
     Path tls = env.dir("tls");
     cert = tls.resolve("tls.crt");
     key = tls.resolve("tls.key");
-    ca.issue("first", TestCa.KeyKind.RSA_PKCS1, cert, key);
+    ca.issue("first", TestPki.KeyKind.RSA_PKCS1, cert, key);
     certDir = env.dir("certs");
     ca.writeRoot(certDir.resolve("ca.crt"));
     Path htpasswd = tls.resolve("htpasswd");
@@ -285,7 +286,7 @@ class EdgeTlsIT {
   @Order(5)
   void aCertificateRenewedOnDiskServesTheNextConnections() throws Exception {
     assertThat(servedCommonName()).isEqualTo("CN=first");
-    ca.issue("second", TestCa.KeyKind.EC_SEC1, cert, key);
+    ca.issue("second", TestPki.KeyKind.EC_SEC1, cert, key);
     String seen = "CN=first";
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (seen.equals("CN=first") && System.nanoTime() < deadline) {

@@ -1,5 +1,6 @@
 package io.transship.e2e;
 
+import io.transship.server.testing.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -22,9 +23,9 @@ public final class Pebble implements AutoCloseable {
   private final Daemon pebble;
   private final int port;
   private final int managementPort;
-  private final TestCa ca;
+  private final TestPki ca;
 
-  private Pebble(Daemon dns, Daemon pebble, int port, int managementPort, TestCa ca) {
+  private Pebble(Daemon dns, Daemon pebble, int port, int managementPort, TestPki ca) {
     this.dns = dns;
     this.pebble = pebble;
     this.port = port;
@@ -33,14 +34,14 @@ public final class Pebble implements AutoCloseable {
   }
 
   /** Starts pebble on {@code port} (its ACME API), validating HTTP-01 on {@code httpPort}. */
-  public static Pebble startOn(E2eEnv env, TestCa ca, int port, int httpPort) {
+  public static Pebble startOn(E2eEnv env, TestPki ca, int port, int httpPort) {
     Tools.require("pebble", "pebble-challtestsrv");
     Path dir = env.dir("pebble");
     int dnsPort = E2eEnv.freePort();
     int dnsManagement = E2eEnv.freePort();
     int management = E2eEnv.freePort();
     try {
-      ca.issue("pebble", TestCa.KeyKind.EC_PKCS8, dir.resolve("cert.pem"), dir.resolve("key.pem"));
+      ca.issue("pebble", TestPki.KeyKind.EC_PKCS8, dir.resolve("cert.pem"), dir.resolve("key.pem"));
       Files.writeString(
           dir.resolve("pebble.json"),
           """
