@@ -152,7 +152,7 @@ public final class BlobDownloads implements AutoCloseable {
       if (!digest.encoded().equals(actual)) {
         metrics.digestMismatch();
         LOG.warn("upstream {} sent wrong bytes for {} (got sha256:{})", alias, digest, actual);
-        download.failed(BlobDownload.mismatch(digest, digest.algorithm() + ":" + actual));
+        failed(download, BlobDownload.mismatch(digest, digest.algorithm() + ":" + actual));
         return;
       }
       try {
@@ -174,7 +174,8 @@ public final class BlobDownloads implements AutoCloseable {
     } catch (LocalStorageException e) {
       metrics.storageError("spool");
       LOG.warn("cannot spool blob {}: {}", digest, e.getCause().getMessage());
-      download.failed(
+      failed(
+          download,
           new RegistryException(
               ErrorCode.UNAVAILABLE,
               "transship's local storage failed (" + e.getCause().getMessage() + "); retry later"));
@@ -182,15 +183,16 @@ public final class BlobDownloads implements AutoCloseable {
       if (e.getCause() instanceof SizeViolation violation) {
         LOG.warn("upstream {}: {}; nothing stored", alias, violation.getMessage());
       }
-      download.failed(e);
+      failed(download, e);
     } catch (IOException | UncheckedIOException e) {
       LOG.warn("download of {} from {} failed: {}", digest, alias, e.getMessage());
-      download.failed(
+      failed(
+          download,
           new RegistryException(
               ErrorCode.UNAVAILABLE, "upstream " + alias + " failed while sending the blob"));
     } catch (RuntimeException e) {
       LOG.error("download of {} failed", digest, e);
-      download.failed(new RegistryException(ErrorCode.UNKNOWN, "internal error"));
+      failed(download, new RegistryException(ErrorCode.UNKNOWN, "internal error"));
     } finally {
       watches.remove(download);
       active.landed(digest, download);
@@ -212,6 +214,21 @@ public final class BlobDownloads implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /**
+   * Ends a failed download: its spool is removed (readers hold their own channels) and it leaves
+   * the single-flight table before anyone hears of the failure, so a client that retries starts a
+   * fresh download instead of joining the failed one, and finds no leftover.
+   */
+  private void failed(BlobDownload download, RegistryException error) {
+    try {
+      Files.deleteIfExists(download.spool());
+    } catch (IOException ignored) {
+      // removed with the rest of the store's temporary files at the next start
+    }
+    active.landed(download.digest(), download);
+    download.failed(error);
   }
 
   /** Copies the upstream body into {@code out}, resuming after broken connections. */
