@@ -148,10 +148,11 @@ public final class BoundedObjectStore implements LocalObjectStore {
       public void commit() throws IOException {
         try {
           writer.commit();
+          // indexed while still marked as being written: no other commit's eviction can take it
+          committed(key, writer.written());
         } finally {
           end();
         }
-        committed(key, writer.written());
       }
 
       @Override
@@ -175,25 +176,24 @@ public final class BoundedObjectStore implements LocalObjectStore {
     startWriting(key);
     try {
       delegate.putFile(key, file);
+      committed(key, size); // indexed while still marked as being written
     } finally {
       stopWriting(key);
     }
-    committed(key, size);
   }
 
   @Override
   public boolean putIfAbsent(String key, byte[] content) throws IOException {
     startWriting(key);
-    boolean created;
     try {
-      created = delegate.putIfAbsent(key, content);
+      boolean created = delegate.putIfAbsent(key, content);
+      if (created) {
+        committed(key, content.length); // indexed while still marked as being written
+      }
+      return created;
     } finally {
       stopWriting(key);
     }
-    if (created) {
-      committed(key, content.length);
-    }
-    return created;
   }
 
   @Override

@@ -89,11 +89,16 @@ public final class CachedObjectStore implements ObjectStore, LocalFiles, Presign
       boolean whole = range == null || range.last() >= size - 1;
       if (whole && filling.putIfAbsent(key, Boolean.TRUE) == null) {
         try {
-          return new CachingInputStream(
-              remote.open(key, range),
-              new VerifyingCacheWriter(key, local.newWriter(key)),
-              size,
-              () -> filling.remove(key));
+          // the local writer first: when the disk can't take it, no remote stream is left open
+          VerifyingCacheWriter cache = new VerifyingCacheWriter(key, local.newWriter(key));
+          InputStream in;
+          try {
+            in = remote.open(key, range);
+          } catch (IOException | RuntimeException e) {
+            cache.abort();
+            throw e;
+          }
+          return new CachingInputStream(in, cache, size, () -> filling.remove(key));
         } catch (IOException | RuntimeException e) {
           filling.remove(key);
           throw e;

@@ -259,6 +259,25 @@ final class BlobDownload {
     }
   }
 
+  /**
+   * Blocks until the downloaded bytes are verified against the digest (true), or the download
+   * failed (false); unlike {@link #awaitDone()} it does not wait for the store commit (an S3
+   * upload).
+   */
+  boolean awaitVerified() {
+    lock.lock();
+    try {
+      while (!verified && state != State.DONE && state != State.FAILED) {
+        awaitChange();
+      }
+      return state != State.FAILED;
+    } catch (IOException interrupted) {
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Blocks until the download finished: returns normally when stored, throws when it failed. */
   void awaitDone() {
     lock.lock();

@@ -141,12 +141,7 @@ public final class BlobDownloads implements AutoCloseable {
       active.landed(digest, download);
       return;
     }
-    try (FileChannel out =
-        FileChannel.open(
-            download.spool(),
-            StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.READ)) {
+    try (FileChannel out = openSpool(download)) {
       long size = fetch(route, download, watch, out, hasher, expectedSize);
       String actual = HexFormat.of().formatHex(hasher.digest());
       if (!digest.encoded().equals(actual)) {
@@ -193,6 +188,10 @@ public final class BlobDownloads implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("download of {} failed", digest, e);
       failed(download, new RegistryException(ErrorCode.UNKNOWN, "internal error"));
+    } catch (Error e) {
+      // readers wait for an end: give them one before the thread dies
+      failed(download, new RegistryException(ErrorCode.UNKNOWN, "internal error"));
+      throw e;
     } finally {
       watches.remove(download);
       active.landed(digest, download);
@@ -317,6 +316,19 @@ public final class BlobDownloads implements AutoCloseable {
         null,
         Map.of(),
         new SizeViolation(message));
+  }
+
+  /** A new spool file; failing to create it is the local disk's problem, not the upstream's. */
+  private static FileChannel openSpool(BlobDownload download) {
+    try {
+      return FileChannel.open(
+          download.spool(),
+          StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE,
+          StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new LocalStorageException(e);
+    }
   }
 
   /** Writing the spool failed: the local disk's problem, not the upstream's. */

@@ -117,7 +117,8 @@ class ConversionLeases {
                 }
                 try {
                   objects.putBytes(key, lease());
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
+                  // a throwing task would cancel every later renewal without a word
                   LOG.debug("cannot renew lease {}: {}", key, e.getMessage());
                 }
               }

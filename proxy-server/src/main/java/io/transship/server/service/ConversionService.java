@@ -403,12 +403,7 @@ public final class ConversionService implements AutoCloseable {
       if (download == null) {
         return true; // read from the store: verified when stored
       }
-      try {
-        download.awaitDone();
-        return true;
-      } catch (RegistryException e) {
-        return false;
-      }
+      return download.awaitVerified();
     }
 
     @Override
@@ -463,6 +458,11 @@ public final class ConversionService implements AutoCloseable {
         file.getFD().sync();
       }
       long sourceSize = in.bytes;
+      if (!in.verified()) {
+        // a transcoder that stopped before the source's end never saw its verification
+        metrics.conversionFailed(format.name(), "source-unverified");
+        return new LayerOutcome.Failed("source layer did not verify");
+      }
       store.putVerifiedFile(result.digest(), spool);
       LayerOutcome.Converted converted =
           new LayerOutcome.Converted(LayerReplacement.of(result), result.diffId());
