@@ -79,59 +79,40 @@ public final class HttpServer implements AutoCloseable {
             epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     Class<? extends io.netty.channel.ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    ChannelFuture registryBind =
+    this.registryChannel =
         listen == null
             ? null
-            : new ServerBootstrap()
-                .group(group)
-                .channel(channelType)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(
-                    ChannelOption.WRITE_BUFFER_WATER_MARK,
-                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(
-                    new ChannelInitializer<SocketChannel>() {
-                      @Override
-                      protected void initChannel(SocketChannel ch) {
-                        connections.add(ch);
-                        guard(ch.pipeline(), registryLimiter, limits);
-                        ch.pipeline().addLast(PortGuard.plain());
-                        addHttp1(ch.pipeline(), false);
-                      }
-                    })
-                .bind(listen);
-    this.registryChannel = listen == null ? null : bound(registryBind, listen, "listen");
-    ChannelFuture tlsBind =
+            : bound(
+                registryListener(
+                        channelType,
+                        pipeline -> {
+                          guard(pipeline, registryLimiter, limits);
+                          pipeline.addLast(PortGuard.plain());
+                          addHttp1(pipeline, false);
+                        })
+                    .bind(listen),
+                listen,
+                "listen");
+    this.tlsChannel =
         edge.tlsListen() == null
             ? null
-            : new ServerBootstrap()
-                .group(group)
-                .channel(channelType)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(
-                    ChannelOption.WRITE_BUFFER_WATER_MARK,
-                    new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(
-                    new ChannelInitializer<SocketChannel>() {
-                      @Override
-                      protected void initChannel(SocketChannel ch) {
-                        connections.add(ch);
-                        ChannelPipeline pipeline = ch.pipeline();
-                        guard(pipeline, registryLimiter, limits);
-                        pipeline.addLast(
-                            PortGuard.https(
-                                edge.tls(),
-                                () ->
-                                    pipeline.addLast(
-                                        new AlpnSetup(
-                                            p -> addHttp1(p, true), () -> registryHandler(true)))));
-                      }
-                    })
-                .bind(edge.tlsListen());
-    this.tlsChannel =
-        edge.tlsListen() == null ? null : bound(tlsBind, edge.tlsListen(), "tls.listen");
+            : bound(
+                registryListener(
+                        channelType,
+                        pipeline -> {
+                          guard(pipeline, registryLimiter, limits);
+                          pipeline.addLast(
+                              PortGuard.https(
+                                  edge.tls(),
+                                  () ->
+                                      pipeline.addLast(
+                                          new AlpnSetup(
+                                              p -> addHttp1(p, true),
+                                              () -> registryHandler(true)))));
+                        })
+                    .bind(edge.tlsListen()),
+                edge.tlsListen(),
+                "tls.listen");
     ChannelFuture adminBind =
         new ServerBootstrap()
             .group(group)
@@ -230,6 +211,31 @@ public final class HttpServer implements AutoCloseable {
       ServerLimits limits)
       throws InterruptedException, BindException {
     return new HttpServer(listen, admin, router, service, endpoints, edge, limits);
+  }
+
+  /**
+   * A registry listener (plain or TLS): socket options for bulk transfers, every connection tracked
+   * for the drain, and {@code pipeline} building the rest of each connection's pipeline.
+   */
+  private ServerBootstrap registryListener(
+      Class<? extends io.netty.channel.ServerChannel> channelType,
+      java.util.function.Consumer<ChannelPipeline> pipeline) {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(channelType)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(
+            ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+        .childHandler(
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                connections.add(ch);
+                pipeline.accept(ch.pipeline());
+              }
+            });
   }
 
   private static ConnectionLimiter limiter(ServerLimits limits, ConnectionEvents events) {
